@@ -1,0 +1,59 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Broadsheet.Admin;
+
+/// <summary>
+/// The bootstrap bearer token of the admin API: <c>Admin:Token</c>, or one generated on first start, kept in
+/// DATA/admin-token and printed once.
+/// </summary>
+public sealed class AdminToken
+{
+    public const string Scheme = "AdminToken";
+    public const string Policy = "admin";
+    private readonly byte[] _hash;
+
+    private AdminToken(string token) => _hash = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    public static AdminToken Resolve(IConfiguration config, string dataPath)
+    {
+        var configured = config["Admin:Token"];
+        if (!string.IsNullOrWhiteSpace(configured)) return new AdminToken(configured.Trim());
+
+        var file = Path.Combine(dataPath, "admin-token");
+        if (File.Exists(file)) return new AdminToken(File.ReadAllText(file).Trim());
+
+        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        Directory.CreateDirectory(dataPath);
+        File.WriteAllText(file, token);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // Printed to the console once, never logged: this is the only time it is shown.
+        Console.WriteLine($"Admin API token (kept in {file}; shown only this once): {token}");
+        return new AdminToken(token);
+    }
+
+    public bool Matches(string candidate) =>
+        CryptographicOperations.FixedTimeEquals(_hash, SHA256.HashData(Encoding.UTF8.GetBytes(candidate)));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Authenticates <c>Authorization: Bearer &lt;Admin:Token&gt;</c> for the admin API.</summary>
+public sealed class AdminTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminToken token)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return Task.FromResult(AuthenticateResult.NoResult());
+        if (!token.Matches(header["Bearer ".Length..].Trim())) return Task.FromResult(AuthenticateResult.Fail("Invalid token"));
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin-token"), new Claim(ClaimTypes.Role, "owner")], AdminToken.Scheme);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), AdminToken.Scheme)));
+    }
+}

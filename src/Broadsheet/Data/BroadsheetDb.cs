@@ -1,0 +1,82 @@
+using Broadsheet.Articles;
+using Broadsheet.Mail;
+using Broadsheet.Newsletters;
+using Broadsheet.Subscribers;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Broadsheet.Data;
+
+/// <summary>The one EF Core model; <see cref="SqliteBroadsheetDb"/> and <see cref="PostgresBroadsheetDb"/> carry each provider's migrations.</summary>
+public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
+{
+    public DbSet<Article> Articles => Set<Article>();
+    public DbSet<Newsletter> Newsletters => Set<Newsletter>();
+    public DbSet<Subscriber> Subscribers => Set<Subscriber>();
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+    public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
+    public DbSet<OutboundEmail> OutboundEmails => Set<OutboundEmail>();
+    public DbSet<DataProtectionKey> DataProtectionKeys { get; set; } = null!;
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Article>(e =>
+        {
+            e.HasIndex(a => a.Slug).IsUnique();
+            e.HasIndex(a => a.PublishedAt);
+            e.Property(a => a.Slug).HasMaxLength(200);
+            e.Property(a => a.Headline).HasMaxLength(300);
+            e.Property(a => a.Section).HasMaxLength(100);
+            e.OwnsMany(a => a.Related, r => r.ToJson());
+        });
+
+        b.Entity<Newsletter>(e =>
+        {
+            e.HasIndex(n => n.Slug).IsUnique();
+            e.Property(n => n.Slug).HasMaxLength(100);
+            e.Property(n => n.Name).HasMaxLength(200);
+        });
+
+        b.Entity<Subscriber>(e =>
+        {
+            e.HasIndex(s => s.NormalizedEmail).IsUnique();
+            e.Property(s => s.Email).HasMaxLength(254);
+            e.Property(s => s.NormalizedEmail).HasMaxLength(254);
+            e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
+            e.Property(s => s.Source).HasMaxLength(2000);
+        });
+
+        b.Entity<Subscription>(e =>
+        {
+            e.HasIndex(s => new { s.SubscriberId, s.NewsletterId }).IsUnique();
+            e.HasIndex(s => new { s.NewsletterId, s.Status });
+            e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
+            e.HasOne(s => s.Subscriber).WithMany(s => s.Subscriptions).HasForeignKey(s => s.SubscriberId);
+            e.HasOne(s => s.Newsletter).WithMany().HasForeignKey(s => s.NewsletterId);
+        });
+
+        b.Entity<ConsentRecord>(e =>
+        {
+            e.HasIndex(c => c.SubscriptionId);
+            e.HasIndex(c => c.SubscriberId);
+            e.Property(c => c.SourceUrl).HasMaxLength(2000);
+            e.Property(c => c.IpAddress).HasMaxLength(45);
+            e.HasOne(c => c.Subscription).WithMany().HasForeignKey(c => c.SubscriptionId);
+        });
+
+        b.Entity<OutboundEmail>(e =>
+        {
+            e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+            e.Property(m => m.Status).HasConversion<string>().HasMaxLength(20);
+            e.Property(m => m.Kind).HasMaxLength(50);
+            e.Property(m => m.ToAddress).HasMaxLength(254);
+            e.Property(m => m.MessageId).HasMaxLength(200);
+        });
+    }
+}
+
+/// <summary>SQLite flavour of the model; its migrations live in Data/Migrations/Sqlite.</summary>
+public sealed class SqliteBroadsheetDb(DbContextOptions<SqliteBroadsheetDb> options) : BroadsheetDb(options);
+
+/// <summary>PostgreSQL flavour of the model; its migrations live in Data/Migrations/Postgres.</summary>
+public sealed class PostgresBroadsheetDb(DbContextOptions<PostgresBroadsheetDb> options) : BroadsheetDb(options);

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Text.Encodings.Web;
+using Fluid;
+
+namespace Broadsheet.Mail;
+
+/// <summary>A rendered message: subject, HTML (CSS inlined) and plain text.</summary>
+public sealed record RenderedEmail(string Subject, string Html, string Text);
+
+/// <summary>
+/// Liquid templates for transactional mail. Each message NAME has NAME.subject/.html/.txt.liquid built in;
+/// a file of the same name under DATA/templates replaces the built-in one (picked up when it changes).
+/// </summary>
+public sealed class EmailTemplates(string dataPath)
+{
+    private static readonly FluidParser Parser = new();
+    private readonly ConcurrentDictionary<string, (DateTime Stamp, IFluidTemplate Template)> _cache = new();
+    private readonly string _overrideDir = Path.Combine(dataPath, "templates");
+
+    public RenderedEmail Render(string name, IReadOnlyDictionary<string, string> values)
+    {
+        var subject = RenderOne($"{name}.subject.liquid", values, NullEncoder.Default).Trim();
+        var html = PreMailer.Net.PreMailer.MoveCssInline(RenderOne($"{name}.html.liquid", values, HtmlEncoder.Default), removeStyleElements: true).Html;
+        var text = RenderOne($"{name}.txt.liquid", values, NullEncoder.Default);
+        return new RenderedEmail(subject, html, text);
+    }
+
+    private string RenderOne(string file, IReadOnlyDictionary<string, string> values, TextEncoder encoder)
+    {
+        var context = new TemplateContext();
+        foreach (var (key, value) in values) context.SetValue(key, value);
+        return Load(file).Render(context, encoder);
+    }
+
+    private IFluidTemplate Load(string file)
+    {
+        var overridePath = Path.Combine(_overrideDir, file);
+        var stamp = File.Exists(overridePath) ? File.GetLastWriteTimeUtc(overridePath) : DateTime.MinValue;
+        if (_cache.TryGetValue(file, out var cached) && cached.Stamp == stamp) return cached.Template;
+
+        var source = stamp != DateTime.MinValue ? File.ReadAllText(overridePath) : ReadBuiltIn(file);
+        if (!Parser.TryParse(source, out var template, out var error))
+            throw new InvalidOperationException($"Email template {file} does not parse: {error}");
+        _cache[file] = (stamp, template);
+        return template;
+    }
+
+    private static string ReadBuiltIn(string file)
+    {
+        var assembly = typeof(EmailTemplates).Assembly;
+        var resource = assembly.GetManifestResourceNames().SingleOrDefault(n => n.EndsWith("Mail.Templates." + file, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"No built-in email template {file}.");
+        using var reader = new StreamReader(assembly.GetManifestResourceStream(resource)!);
+        return reader.ReadToEnd();
+    }
+}

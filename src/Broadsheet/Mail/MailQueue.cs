@@ -1,0 +1,52 @@
+using Broadsheet.Data;
+using Microsoft.Extensions.Options;
+using MimeKit.Utils;
+
+namespace Broadsheet.Mail;
+
+/// <summary>Puts rendered mail into the durable queue, inside the caller's transaction, and wakes the worker after commit.</summary>
+public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOptions<MailOptions> options)
+{
+    /// <summary>Adds the message to <paramref name="db"/>; it is sent only if the caller's SaveChanges commits.</summary>
+    public OutboundEmail Add(BroadsheetDb db, string kind, string to, IReadOnlyDictionary<string, string> values)
+    {
+        var rendered = templates.Render(kind, values);
+        var now = DateTime.UtcNow;
+        var email = new OutboundEmail
+        {
+            Kind = kind,
+            ToAddress = to,
+            Subject = rendered.Subject,
+            HtmlBody = rendered.Html,
+            TextBody = rendered.Text,
+            MessageId = MimeUtils.GenerateMessageId(SenderDomain()),
+            NextAttemptAt = now,
+            CreatedAt = now,
+        };
+        db.OutboundEmails.Add(email);
+        return email;
+    }
+
+    /// <summary>Call after the transaction that added mail has committed.</summary>
+    public void Wake() => signal.Notify();
+
+    private string SenderDomain()
+    {
+        var from = MimeKit.MailboxAddress.TryParse(options.Value.From, out var mailbox) ? mailbox.Address : "localhost";
+        var at = from.LastIndexOf('@');
+        return at >= 0 ? from[(at + 1)..] : "localhost";
+    }
+}
+
+/// <summary>Wakes the mail worker early; losing a wake-up only delays mail until the next poll.</summary>
+public sealed class MailSignal
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    public void Notify()
+    {
+        try { _semaphore.Release(); } catch (SemaphoreFullException) { }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _semaphore.WaitAsync(timeout, ct);
+}

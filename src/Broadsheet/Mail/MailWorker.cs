@@ -1,0 +1,160 @@
+using System.Net.Sockets;
+using Broadsheet.Data;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Broadsheet.Mail;
+
+/// <summary>
+/// Sends queued transactional mail. State lives only in the database: a message is claimed for a few minutes,
+/// sent, then marked; a crash mid-send leaves the claim to expire and the message is sent again later.
+/// </summary>
+public sealed class MailWorker(
+    IServiceScopeFactory scopes, IMailTransport transport, MailSignal signal,
+    IOptions<MailOptions> options, ILogger<MailWorker> logger) : BackgroundService
+{
+    private const int BatchSize = 50;
+    private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var sent = 0;
+            try
+            {
+                sent = await SendDueAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Usually the database is unreachable; nothing is lost, the queue is read again on the next round.
+                logger.LogWarning("Mail queue round failed: {Error}", ex.Message);
+            }
+            if (sent == 0)
+            {
+                try { await signal.WaitAsync(options.Value.PollInterval, stoppingToken); }
+                catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    /// <summary>Claims and sends one batch of due messages; returns how many it handled.</summary>
+    public async Task<int> SendDueAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BroadsheetDb>();
+        var batch = await ClaimAsync(db, ct);
+        if (batch.Count == 0) return 0;
+
+        var from = MailboxAddress.Parse(options.Value.From);
+        IMailSession? session = null;
+        try
+        {
+            foreach (var email in batch)
+            {
+                try
+                {
+                    session ??= await transport.OpenAsync(ct);
+                    await session.SendAsync(ToMime(email, from), ct);
+                    email.Status = OutboundEmailStatus.Sent;
+                    email.SentAt = DateTime.UtcNow;
+                    email.LastError = null;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    RecordFailure(email, ex);
+                    if (IsConnectionProblem(ex) && session is not null)
+                    {
+                        await session.DisposeAsync();
+                        session = null;
+                    }
+                }
+                email.Attempts++;
+                email.ClaimedUntil = null;
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            if (session is not null) await session.DisposeAsync();
+        }
+        return batch.Count;
+    }
+
+    private static async Task<List<OutboundEmail>> ClaimAsync(BroadsheetDb db, CancellationToken ct)
+    {
+        var now = DateTime.UtcNow;
+        var candidates = await db.OutboundEmails
+            .Where(m => m.Status == OutboundEmailStatus.Queued && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+            .OrderBy(m => m.NextAttemptAt).Select(m => m.Id).Take(BatchSize).ToListAsync(ct);
+
+        // A conditional update per message: whichever node flips ClaimedUntil first owns it, on SQLite and PostgreSQL alike.
+        var claimed = new List<long>();
+        var until = now + ClaimFor;
+        foreach (var id in candidates)
+        {
+            var rows = await db.OutboundEmails
+                .Where(m => m.Id == id && m.Status == OutboundEmailStatus.Queued && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, until), ct);
+            if (rows == 1) claimed.Add(id);
+        }
+        return await db.OutboundEmails.Where(m => claimed.Contains(m.Id)).OrderBy(m => m.Id).ToListAsync(ct);
+    }
+
+    private void RecordFailure(OutboundEmail email, Exception ex)
+    {
+        var o = options.Value;
+        var attempt = email.Attempts + 1;
+        email.LastError = Describe(ex);
+        if (IsPermanent(ex) || attempt >= o.MaxAttempts)
+        {
+            email.Status = OutboundEmailStatus.Failed;
+            logger.LogWarning("Mail {Id} ({Kind}) failed for good after {Attempts} attempt(s): {Error}", email.Id, email.Kind, attempt, email.LastError);
+            return;
+        }
+        var delay = TimeSpan.FromTicks(Math.Min(o.MaxRetryDelay.Ticks, o.RetryBaseDelay.Ticks * (1L << Math.Min(attempt - 1, 20))));
+        email.NextAttemptAt = DateTime.UtcNow + delay;
+        logger.LogInformation("Mail {Id} ({Kind}) will be retried in {Delay}: {Error}", email.Id, email.Kind, delay, email.LastError);
+    }
+
+    /// <summary>5xx replies are the relay's final word; everything else (4xx, timeouts, dropped connections) is worth retrying.</summary>
+    internal static bool IsPermanent(Exception ex) => ex switch
+    {
+        SmtpCommandException c => (int)c.StatusCode >= 500,
+        ParseException or FormatException => true,
+        _ => false,
+    };
+
+    private static bool IsConnectionProblem(Exception ex) =>
+        ex is SmtpProtocolException or ServiceNotConnectedException or IOException or SocketException or TimeoutException or OperationCanceledException
+        || (ex is SmtpCommandException c && (int)c.StatusCode == 421);
+
+    private static string Describe(Exception ex)
+    {
+        var text = ex is SmtpCommandException c ? $"{(int)c.StatusCode} {c.Message}" : $"{ex.GetType().Name}: {ex.Message}";
+        return text.Length > 1000 ? text[..1000] : text;
+    }
+
+    internal static MimeMessage ToMime(OutboundEmail email, MailboxAddress from)
+    {
+        var message = new MimeMessage
+        {
+            Subject = email.Subject,
+            MessageId = email.MessageId,
+            Date = new DateTimeOffset(email.CreatedAt, TimeSpan.Zero),
+            Body = new BodyBuilder { HtmlBody = email.HtmlBody, TextBody = email.TextBody }.ToMessageBody(),
+        };
+        message.From.Add(from);
+        message.To.Add(MailboxAddress.Parse(email.ToAddress));
+        message.Headers.Add("Auto-Submitted", "auto-generated");
+        return message;
+    }
+}

@@ -1,0 +1,29 @@
+namespace Broadsheet.Mail;
+
+/// <summary>A transactional message waiting in (or done with) the durable mail queue.</summary>
+public class OutboundEmail
+{
+    public long Id { get; set; }
+    public required string Kind { get; set; }
+    public required string ToAddress { get; set; }
+    public required string Subject { get; set; }
+    public required string HtmlBody { get; set; }
+    public required string TextBody { get; set; }
+
+    /// <summary>Fixed when queued so that a retried message keeps its identity.</summary>
+    public required string MessageId { get; set; }
+
+    public OutboundEmailStatus Status { get; set; } = OutboundEmailStatus.Queued;
+    public int Attempts { get; set; }
+    public DateTime NextAttemptAt { get; set; }
+
+    /// <summary>A worker that claims the message holds it until then; a crashed worker's claim simply runs out.</summary>
+    public DateTime? ClaimedUntil { get; set; }
+
+    public string? LastError { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? SentAt { get; set; }
+}
+
+/// <summary>Queue state of an <see cref="OutboundEmail"/>.</summary>
+public enum OutboundEmailStatus { Queued, Sent, Failed }

@@ -1,0 +1,17 @@
+namespace Broadsheet.Newsletters;
+
+/// <summary>A list readers can subscribe to, such as a morning briefing.</summary>
+public class Newsletter
+{
+    public int Id { get; set; }
+    public required string Slug { get; set; }
+    public required string Name { get; set; }
+    public string Description { get; set; } = "";
+
+    /// <summary>New subscriptions start pending and need a confirmation click when true.</summary>
+    public bool DoubleOptIn { get; set; } = true;
+
+    public bool IsPublic { get; set; } = true;
+    public int SortOrder { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

@@ -1,0 +1,4 @@
+using Broadsheet;
+
+var app = await BroadsheetApp.CreateAsync(args);
+await app.RunAsync();

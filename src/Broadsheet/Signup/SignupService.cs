@@ -1,0 +1,201 @@
+using System.Data.Common;
+using Broadsheet.Data;
+using Broadsheet.Mail;
+using Broadsheet.Newsletters;
+using Broadsheet.Site;
+using Broadsheet.Subscribers;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Broadsheet.Signup;
+
+/// <summary>What the module shows after a sign-up attempt.</summary>
+public enum SignupState { Success, Existing, Invalid, Failure }
+
+/// <summary>Why a sign-up ended in <see cref="SignupState.Failure"/> or <see cref="SignupState.Invalid"/>; for API callers and logs.</summary>
+public enum SignupProblem { None, InvalidEmail, UnknownNewsletter, RateLimited, Unavailable }
+
+/// <summary>One sign-up attempt as the form or the API delivered it.</summary>
+public sealed record SignupRequest(string? Email, IReadOnlyList<string> Newsletters, string? SourceUrl, string? IpAddress, bool OwnerProven);
+
+/// <summary>The outcome, with the normalised address when it was valid.</summary>
+public sealed record SignupResult(SignupState State, SignupProblem Problem = SignupProblem.None, string? Email = null);
+
+/// <summary>
+/// The subscription rules: normalise, rate-limit, then in one transaction create or update the subscriber, its
+/// subscriptions and consent records, and queue the confirmation or notice mail. Nothing is half-written.
+/// </summary>
+public sealed class SignupService(
+    BroadsheetDb db, MailQueue mail, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
+    IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
+{
+    private const int Attempts = 3;
+
+    public async Task<SignupResult> SignUpAsync(SignupRequest request, CancellationToken ct)
+    {
+        if (!EmailAddressRule.TryNormalize(request.Email, out var email))
+            return new(SignupState.Invalid, SignupProblem.InvalidEmail);
+        if (!addressLimiter.TryAcquire(email))
+            return new(SignupState.Failure, SignupProblem.RateLimited, email);
+
+        try
+        {
+            var slugs = request.Newsletters.Count == 0 ? [siteOptions.Value.DefaultNewsletter] : request.Newsletters.Distinct().ToList();
+            var newsletters = await db.Newsletters.AsNoTracking().Where(n => slugs.Contains(n.Slug)).ToListAsync(ct);
+            if (newsletters.Count != slugs.Count)
+                return new(SignupState.Invalid, SignupProblem.UnknownNewsletter, email);
+
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await SignUpOnceAsync(email, newsletters, request, ct);
+                }
+                catch (DbUpdateException ex) when (attempt < Attempts && IsUniqueViolation(ex))
+                {
+                    // A concurrent identical request inserted the same subscriber or subscription first: read it and go again.
+                    db.ChangeTracker.Clear();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is DbException or DbUpdateException or InvalidOperationException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            logger.LogError("Sign-up could not be stored: {Error}", ex.GetBaseException().Message);
+            return new(SignupState.Failure, SignupProblem.Unavailable, email);
+        }
+    }
+
+    private async Task<SignupResult> SignUpOnceAsync(string email, List<Newsletter> newsletters, SignupRequest request, CancellationToken ct)
+    {
+        var options = signupOptions.Value;
+        var now = DateTime.UtcNow;
+        var key = EmailAddressRule.Key(email);
+        var ids = newsletters.Select(n => n.Id).ToList();
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var subscriber = await db.Subscribers
+            .Include(s => s.Subscriptions.Where(x => ids.Contains(x.NewsletterId)))
+            .FirstOrDefaultAsync(s => s.NormalizedEmail == key, ct);
+
+        if (subscriber is null)
+        {
+            subscriber = new Subscriber { Email = email, NormalizedEmail = key, Source = Truncate(request.SourceUrl), CreatedAt = now };
+            db.Subscribers.Add(subscriber);
+        }
+        else if (subscriber.Status == SubscriberStatus.Suppressed)
+        {
+            // Never mail a suppressed address, and never say so to whoever typed it.
+            return new(SignupState.Success, Email: email);
+        }
+        else if (subscriber.Status == SubscriberStatus.Unsubscribed)
+        {
+            subscriber.Status = SubscriberStatus.Active; // a new explicit opt-in; each subscription below still needs its own
+        }
+
+        var confirmations = new List<(Subscription Sub, ConsentRecord Consent, Newsletter Newsletter)>();
+        var notices = new List<(Subscription Sub, Newsletter Newsletter)>();
+        var newConsents = new List<ConsentRecord>();
+        var alreadyActive = 0;
+        var reveal = options.RevealExisting == RevealExisting.Always
+                     || (options.RevealExisting == RevealExisting.Proven && request.OwnerProven);
+
+        foreach (var newsletter in newsletters)
+        {
+            var sub = subscriber.Subscriptions.FirstOrDefault(s => s.NewsletterId == newsletter.Id);
+            if (sub is null)
+            {
+                sub = new Subscription { Subscriber = subscriber, NewsletterId = newsletter.Id, CreatedAt = now };
+                subscriber.Subscriptions.Add(sub);
+            }
+
+            switch (sub.Status)
+            {
+                case SubscriptionStatus.Active when sub.Id != 0:
+                    alreadyActive++;
+                    if (!reveal && Due(sub.ExistingNoticeSentAt, options.ExistingNoticeInterval, now))
+                    {
+                        sub.ExistingNoticeSentAt = now;
+                        notices.Add((sub, newsletter));
+                    }
+                    break;
+                case SubscriptionStatus.Pending when sub.Id != 0:
+                    if (Due(sub.ConfirmationSentAt, options.ConfirmationResendInterval, now) && sub.CurrentConsentId is long consentId)
+                    {
+                        var consent = await db.Consents.FirstAsync(c => c.Id == consentId, ct);
+                        sub.ConfirmationSentAt = now;
+                        confirmations.Add((sub, consent, newsletter));
+                    }
+                    break;
+                default:
+                    // New, or unsubscribed earlier: a fresh opt-in with its own consent record.
+                    var record = new ConsentRecord
+                    {
+                        Subscription = sub,
+                        SubscriberId = subscriber.Id,
+                        NewsletterId = newsletter.Id,
+                        Wording = options.Texts.ConsentWording,
+                        SourceUrl = Truncate(request.SourceUrl),
+                        IpAddress = options.RecordIp ? request.IpAddress : null,
+                        GivenAt = now,
+                    };
+                    db.Consents.Add(record);
+                    newConsents.Add(record);
+                    sub.UnsubscribedAt = null;
+                    if (newsletter.DoubleOptIn)
+                    {
+                        sub.Status = SubscriptionStatus.Pending;
+                        sub.ConfirmedAt = null;
+                        sub.ConfirmationSentAt = now;
+                        confirmations.Add((sub, record, newsletter));
+                    }
+                    else
+                    {
+                        sub.Status = SubscriptionStatus.Active;
+                        sub.ConfirmedAt = record.ConfirmedAt = now;
+                    }
+                    break;
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+
+        foreach (var consent in newConsents)
+        {
+            consent.SubscriberId = subscriber.Id; // known only now for a new subscriber
+            consent.Subscription.CurrentConsentId = consent.Id;
+        }
+        foreach (var (sub, consent, newsletter) in confirmations)
+        {
+            mail.Add(db, "confirm", email, Values(newsletter, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(sub.Id, consent.Id))))));
+        }
+        foreach (var (_, newsletter) in notices)
+            mail.Add(db, "existing", email, Values(newsletter, ("newsletters_url", links.Absolute(PublicLinks.NewslettersOwnerPath(tokens.ForOwnerLink(email))))));
+
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        if (confirmations.Count + notices.Count > 0) mail.Wake();
+
+        var existing = alreadyActive == newsletters.Count && reveal;
+        return new(existing ? SignupState.Existing : SignupState.Success, Email: email);
+    }
+
+    private Dictionary<string, string> Values(Newsletter newsletter, (string Key, string Value) link) => new()
+    {
+        ["site_name"] = siteOptions.Value.Name,
+        ["newsletter_name"] = newsletter.Name,
+        [link.Key] = link.Value,
+    };
+
+    private static bool Due(DateTime? last, TimeSpan interval, DateTime now) => last is null || now - last.Value >= interval;
+
+    private static string? Truncate(string? value) => value is { Length: > 2000 } ? value[..2000] : value;
+
+    private static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
+    {
+        SqliteException s => s.SqliteExtendedErrorCode is 2067 or 1555,
+        PostgresException p => p.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+}

@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+
+namespace Broadsheet.Signup;
+
+/// <summary>
+/// Signed, encrypted, expiring tokens for links. Each purpose has its own protector, so a token minted for
+/// one job (say, adding newsletters) is rejected by another (confirming).
+/// </summary>
+public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<SignupOptions> options)
+{
+    private readonly ITimeLimitedDataProtector _confirm = provider.CreateProtector("Broadsheet.Signup.Confirm.v1").ToTimeLimitedDataProtector();
+    private readonly ITimeLimitedDataProtector _more = provider.CreateProtector("Broadsheet.Signup.MoreNewsletters.v1").ToTimeLimitedDataProtector();
+    private readonly ITimeLimitedDataProtector _owner = provider.CreateProtector("Broadsheet.Signup.OwnerLink.v1").ToTimeLimitedDataProtector();
+
+    /// <summary>How long the "Click here" link after a sign-up may add newsletters for the address.</summary>
+    public static readonly TimeSpan MoreNewslettersLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>How long a link in a notice email proves ownership of the address.</summary>
+    public static readonly TimeSpan OwnerLinkLifetime = TimeSpan.FromDays(30);
+
+    public string ForConfirmation(long subscriptionId, long consentId) =>
+        _confirm.Protect($"{subscriptionId}:{consentId}", options.Value.ConfirmationLifetime);
+
+    public bool TryReadConfirmation(string? token, out long subscriptionId, out long consentId)
+    {
+        subscriptionId = consentId = 0;
+        var parts = Unprotect(_confirm, token)?.Split(':');
+        return parts is { Length: 2 } && long.TryParse(parts[0], out subscriptionId) && long.TryParse(parts[1], out consentId);
+    }
+
+    public string ForMoreNewsletters(string email) => _more.Protect(email, MoreNewslettersLifetime);
+    public string? ReadMoreNewsletters(string? token) => Unprotect(_more, token);
+
+    public string ForOwnerLink(string email) => _owner.Protect(email, OwnerLinkLifetime);
+    public string? ReadOwnerLink(string? token) => Unprotect(_owner, token);
+
+    private static string? Unprotect(ITimeLimitedDataProtector protector, string? token)
+    {
+        if (string.IsNullOrWhiteSpace(token) || token.Length > 4096) return null;
+        try
+        {
+            return protector.Unprotect(token);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+}
