@@ -87,8 +87,8 @@ public static class ArticleBody
     {
         if (related.Count == 0) return "";
         var items = related.Select(r =>
-            $"<span class=\"related-link\"><span aria-hidden=\"true\">&gt;&gt; </span><a href=\"{WebUtility.HtmlEncode(r.Url)}\">{WebUtility.HtmlEncode(r.Headline)}</a> | <span class=\"related-section\">{WebUtility.HtmlEncode(r.Section)}</span></span>");
+            $"<span class=\"related-link\"><span aria-hidden=\"true\">&gt;&gt;\u00A0</span><a href=\"{WebUtility.HtmlEncode(r.Url)}\">{WebUtility.HtmlEncode(r.Headline)}</a>\u00A0| <span class=\"related-section\">{WebUtility.HtmlEncode(r.Section)}</span></span>");
         // Built from encoded values and URLs the API has already limited to http(s) or site paths; no sanitising needed.
-        return $"<p class=\"related\">{string.Join(" <span aria-hidden=\"true\">■</span> ", items)}</p>";
+        return $"<p class=\"related\">{string.Join(" <span aria-hidden=\"true\">■</span>\u00A0", items)}</p>";
     }
 }
