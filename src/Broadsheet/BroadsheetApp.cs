@@ -3,9 +3,9 @@ using Broadsheet.Articles;
 using Broadsheet.Data;
 using Broadsheet.Demo;
 using Broadsheet.Mail;
+using Broadsheet.Newsletters;
 using Broadsheet.Signup;
 using Broadsheet.Site;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
@@ -36,8 +36,8 @@ public static class BroadsheetApp
 
         services.AddDataProtection().SetApplicationName("Broadsheet").PersistKeysToDbContext<BroadsheetDb>();
         services.AddSingleton(AdminToken.Resolve(config, dataPath));
-        services.AddAuthentication(AdminToken.Scheme).AddScheme<AuthenticationSchemeOptions, AdminTokenHandler>(AdminToken.Scheme, null);
-        services.AddAuthorizationBuilder().AddPolicy(AdminToken.Policy, p => p.AddAuthenticationSchemes(AdminToken.Scheme).RequireAuthenticatedUser());
+        builder.AddConsoleAuth();
+        services.AddScoped<UserAccounts>();
 
         // Pages carry typographic characters (… ’ ■); emit them as UTF-8 rather than as numeric entities.
         services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
@@ -80,6 +80,7 @@ public static class BroadsheetApp
         app.MapRazorPages();
         app.MapSignup();
         app.MapArticles();
+        app.MapNewsletters();
         app.MapOpenApi();
         app.MapGet("/healthz", async (BroadsheetDb db, CancellationToken ct) =>
             await db.Database.CanConnectAsync(ct) ? Results.Text("ok") : Results.Text("database unreachable", statusCode: 503)).ExcludeFromDescription();

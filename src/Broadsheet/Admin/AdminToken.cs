@@ -14,7 +14,8 @@ namespace Broadsheet.Admin;
 public sealed class AdminToken
 {
     public const string Scheme = "AdminToken";
-    public const string Policy = "admin";
+    /// <summary>The policy of the admin API endpoints that change content.</summary>
+    public const string Policy = Policies.Editor;
     private readonly byte[] _hash;
 
     private AdminToken(string token) => _hash = SHA256.HashData(Encoding.UTF8.GetBytes(token));
@@ -42,18 +43,3 @@ public sealed class AdminToken
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
 
-/// <summary>Authenticates <c>Authorization: Bearer &lt;Admin:Token&gt;</c> for the admin API.</summary>
-public sealed class AdminTokenHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminToken token)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-{
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return Task.FromResult(AuthenticateResult.NoResult());
-        if (!token.Matches(header["Bearer ".Length..].Trim())) return Task.FromResult(AuthenticateResult.Fail("Invalid token"));
-
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin-token"), new Claim(ClaimTypes.Role, "owner")], AdminToken.Scheme);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), AdminToken.Scheme)));
-    }
-}

@@ -16,6 +16,10 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
     public DbSet<Subscription> Subscriptions => Set<Subscription>();
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
     public DbSet<OutboundEmail> OutboundEmails => Set<OutboundEmail>();
+    public DbSet<Suppression> Suppressions => Set<Suppression>();
+    public DbSet<Admin.AdminUser> AdminUsers => Set<Admin.AdminUser>();
+    public DbSet<Admin.ApiToken> ApiTokens => Set<Admin.ApiToken>();
+    public DbSet<Admin.AuditEntry> AuditEntries => Set<Admin.AuditEntry>();
     public DbSet<DataProtectionKey> DataProtectionKeys { get; set; } = null!;
 
     protected override void OnModelCreating(ModelBuilder b)
@@ -35,6 +39,9 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.HasIndex(n => n.Slug).IsUnique();
             e.Property(n => n.Slug).HasMaxLength(100);
             e.Property(n => n.Name).HasMaxLength(200);
+            e.Property(n => n.SenderName).HasMaxLength(200);
+            e.Property(n => n.SenderEmail).HasMaxLength(254);
+            e.Property(n => n.ReplyTo).HasMaxLength(254);
         });
 
         b.Entity<Subscriber>(e =>
@@ -44,6 +51,44 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.Property(s => s.NormalizedEmail).HasMaxLength(254);
             e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
             e.Property(s => s.Source).HasMaxLength(2000);
+            e.Property(s => s.Name).HasMaxLength(200);
+            if (Database.IsNpgsql()) e.Property(s => s.Attributes).HasColumnType("jsonb");
+            e.HasIndex(s => s.CreatedAt);
+        });
+
+        b.Entity<Suppression>(e =>
+        {
+            e.HasIndex(x => x.AddressHash).IsUnique();
+            e.Property(x => x.AddressHash).HasMaxLength(64);
+            e.Property(x => x.Reason).HasConversion<string>().HasMaxLength(20);
+            e.Property(x => x.Note).HasMaxLength(500);
+        });
+
+        b.Entity<Admin.AdminUser>(e =>
+        {
+            e.HasIndex(u => u.NormalizedEmail).IsUnique();
+            e.Property(u => u.Email).HasMaxLength(254);
+            e.Property(u => u.NormalizedEmail).HasMaxLength(254);
+            e.Property(u => u.Role).HasConversion<string>().HasMaxLength(20);
+            e.Property(u => u.SecurityStamp).HasMaxLength(64);
+        });
+
+        b.Entity<Admin.ApiToken>(e =>
+        {
+            e.HasIndex(t => t.Hash).IsUnique();
+            e.Property(t => t.Hash).HasMaxLength(64);
+            e.Property(t => t.Prefix).HasMaxLength(16);
+            e.Property(t => t.Name).HasMaxLength(100);
+            e.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<Admin.AuditEntry>(e =>
+        {
+            e.HasIndex(a => a.At);
+            e.Property(a => a.Actor).HasMaxLength(254);
+            e.Property(a => a.Action).HasMaxLength(100);
+            e.Property(a => a.Target).HasMaxLength(500);
+            e.Property(a => a.Details).HasMaxLength(4000);
         });
 
         b.Entity<Subscription>(e =>

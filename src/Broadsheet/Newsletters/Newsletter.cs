@@ -12,6 +12,15 @@ public class Newsletter
     public bool DoubleOptIn { get; set; } = true;
 
     public bool IsPublic { get; set; } = true;
+    public bool IsArchived { get; set; }
+
+    /// <summary>Sender shown in the From header of editions; empty means <c>Mail:From</c>.</summary>
+    public string SenderName { get; set; } = "";
+    public string SenderEmail { get; set; } = "";
+    public string ReplyTo { get; set; } = "";
+
+    /// <summary>Slugs of newsletters to suggest after someone signs up to this one.</summary>
+    public List<string> Suggested { get; set; } = [];
     public int SortOrder { get; set; }
     public DateTime CreatedAt { get; set; }
 }

@@ -11,6 +11,11 @@ public class Subscriber
     /// <summary>Lower-cased <see cref="Email"/>; unique, so addresses differing only in case are one subscriber.</summary>
     public required string NormalizedEmail { get; set; }
 
+    public string? Name { get; set; }
+
+    /// <summary>Free-form attributes as a JSON object (jsonb on PostgreSQL), e.g. columns of an import.</summary>
+    public string Attributes { get; set; } = "{}";
+
     public SubscriberStatus Status { get; set; } = SubscriberStatus.Active;
     public string? Source { get; set; }
     public DateTime CreatedAt { get; set; }
