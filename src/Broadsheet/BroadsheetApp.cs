@@ -3,7 +3,10 @@ using Broadsheet.Articles;
 using Broadsheet.Data;
 using Broadsheet.Demo;
 using Broadsheet.Mail;
+using Broadsheet.Import;
+using Broadsheet.Jobs;
 using Broadsheet.Newsletters;
+using Broadsheet.Subscribers;
 using Broadsheet.Signup;
 using Broadsheet.Site;
 using Microsoft.AspNetCore.DataProtection;
@@ -38,6 +41,18 @@ public static class BroadsheetApp
         services.AddSingleton(AdminToken.Resolve(config, dataPath));
         builder.AddConsoleAuth();
         services.AddScoped<UserAccounts>();
+        services.AddScoped<SuppressionList>();
+        services.AddSingleton<SuppressionKey>();
+        services.AddScoped<PersonalData>();
+        services.AddSingleton<JobSignal>();
+        services.AddScoped<BulkActions>();
+        services.AddScoped<IJobRunner>(sp => sp.GetRequiredService<BulkActions>());
+        services.AddSingleton(new DataFolder(dataPath));
+        services.AddScoped<ImportJobs>();
+        services.AddScoped<ImportRunner>();
+        services.AddScoped<IJobRunner>(sp => sp.GetRequiredService<ImportRunner>());
+        services.AddSingleton<JobWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
 
         // Pages carry typographic characters (… ’ ■); emit them as UTF-8 rather than as numeric entities.
         services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
@@ -81,6 +96,8 @@ public static class BroadsheetApp
         app.MapSignup();
         app.MapArticles();
         app.MapNewsletters();
+        app.MapSubscriberExport();
+        app.MapImports();
         app.MapOpenApi();
         app.MapGet("/healthz", async (BroadsheetDb db, CancellationToken ct) =>
             await db.Database.CanConnectAsync(ct) ? Results.Text("ok") : Results.Text("database unreachable", statusCode: 503)).ExcludeFromDescription();

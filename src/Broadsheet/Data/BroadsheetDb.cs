@@ -17,6 +17,8 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
     public DbSet<OutboundEmail> OutboundEmails => Set<OutboundEmail>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
+    public DbSet<Segment> Segments => Set<Segment>();
+    public DbSet<Jobs.Job> Jobs => Set<Jobs.Job>();
     public DbSet<Admin.AdminUser> AdminUsers => Set<Admin.AdminUser>();
     public DbSet<Admin.ApiToken> ApiTokens => Set<Admin.ApiToken>();
     public DbSet<Admin.AuditEntry> AuditEntries => Set<Admin.AuditEntry>();
@@ -46,7 +48,9 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
 
         b.Entity<Subscriber>(e =>
         {
-            e.HasIndex(s => s.NormalizedEmail).IsUnique();
+            // text_pattern_ops lets PostgreSQL use the index for address-prefix search in the console too.
+            var byEmail = e.HasIndex(s => s.NormalizedEmail).IsUnique();
+            if (Database.IsNpgsql()) byEmail.HasOperators("text_pattern_ops");
             e.Property(s => s.Email).HasMaxLength(254);
             e.Property(s => s.NormalizedEmail).HasMaxLength(254);
             e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
@@ -62,6 +66,35 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.Property(x => x.AddressHash).HasMaxLength(64);
             e.Property(x => x.Reason).HasConversion<string>().HasMaxLength(20);
             e.Property(x => x.Note).HasMaxLength(500);
+        });
+
+        b.Entity<Import.ImportRejection>(e =>
+        {
+            e.HasIndex(x => new { x.JobId, x.Line });
+            e.Property(x => x.Value).HasMaxLength(300);
+            e.Property(x => x.Reason).HasMaxLength(200);
+        });
+
+        b.Entity<Site.Setting>(e =>
+        {
+            e.HasKey(x => x.Key);
+            e.Property(x => x.Key).HasMaxLength(100);
+        });
+
+        b.Entity<Segment>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.CreatedBy).HasMaxLength(254);
+        });
+
+        b.Entity<Jobs.Job>(e =>
+        {
+            e.HasIndex(j => new { j.Status, j.CreatedAt });
+            e.Property(j => j.Kind).HasConversion<string>().HasMaxLength(30);
+            e.Property(j => j.Status).HasConversion<string>().HasMaxLength(20);
+            e.Property(j => j.Title).HasMaxLength(300);
+            e.Property(j => j.CreatedBy).HasMaxLength(254);
+            e.Property(j => j.Error).HasMaxLength(2000);
         });
 
         b.Entity<Admin.AdminUser>(e =>

@@ -38,15 +38,5 @@ public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOpti
     }
 }
 
-/// <summary>Wakes the mail worker early; losing a wake-up only delays mail until the next poll.</summary>
-public sealed class MailSignal
-{
-    private readonly SemaphoreSlim _semaphore = new(0, 1);
-
-    public void Notify()
-    {
-        try { _semaphore.Release(); } catch (SemaphoreFullException) { }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _semaphore.WaitAsync(timeout, ct);
-}
+/// <summary>Wakes the mail worker when mail is queued.</summary>
+public sealed class MailSignal : Site.WakeSignal;

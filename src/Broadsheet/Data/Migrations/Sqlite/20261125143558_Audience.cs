@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Broadsheet.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class Console : Migration
+    public partial class Audience : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -102,6 +102,78 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "ImportRejection",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    JobId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Line = table.Column<long>(type: "INTEGER", nullable: false),
+                    Value = table.Column<string>(type: "TEXT", maxLength: 300, nullable: true),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ImportRejection", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Jobs",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 30, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Parameters = table.Column<string>(type: "TEXT", nullable: false),
+                    Total = table.Column<long>(type: "INTEGER", nullable: false),
+                    Processed = table.Column<long>(type: "INTEGER", nullable: false),
+                    Failed = table.Column<long>(type: "INTEGER", nullable: false),
+                    Cursor = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpToId = table.Column<long>(type: "INTEGER", nullable: false),
+                    CancelRequested = table.Column<bool>(type: "INTEGER", nullable: false),
+                    LeaseUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FinishedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Jobs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Segments",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Filter = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Segments", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Setting",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Value = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Setting", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Suppressions",
                 columns: table => new
                 {
@@ -170,6 +242,16 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 column: "At");
 
             migrationBuilder.CreateIndex(
+                name: "IX_ImportRejection_JobId_Line",
+                table: "ImportRejection",
+                columns: new[] { "JobId", "Line" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_Status_CreatedAt",
+                table: "Jobs",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Suppressions_AddressHash",
                 table: "Suppressions",
                 column: "AddressHash",
@@ -184,6 +266,18 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "AuditEntries");
+
+            migrationBuilder.DropTable(
+                name: "ImportRejection");
+
+            migrationBuilder.DropTable(
+                name: "Jobs");
+
+            migrationBuilder.DropTable(
+                name: "Segments");
+
+            migrationBuilder.DropTable(
+                name: "Setting");
 
             migrationBuilder.DropTable(
                 name: "Suppressions");

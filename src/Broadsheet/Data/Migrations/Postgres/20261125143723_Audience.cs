@@ -8,11 +8,15 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Broadsheet.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class Console : Migration
+    public partial class Audience : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_Subscribers_NormalizedEmail",
+                table: "Subscribers");
+
             migrationBuilder.AddColumn<string>(
                 name: "Attributes",
                 table: "Subscribers",
@@ -103,6 +107,78 @@ namespace Broadsheet.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "ImportRejection",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    JobId = table.Column<long>(type: "bigint", nullable: false),
+                    Line = table.Column<long>(type: "bigint", nullable: false),
+                    Value = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    Reason = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ImportRejection", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Jobs",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Kind = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Parameters = table.Column<string>(type: "text", nullable: false),
+                    Total = table.Column<long>(type: "bigint", nullable: false),
+                    Processed = table.Column<long>(type: "bigint", nullable: false),
+                    Failed = table.Column<long>(type: "bigint", nullable: false),
+                    Cursor = table.Column<long>(type: "bigint", nullable: false),
+                    UpToId = table.Column<long>(type: "bigint", nullable: false),
+                    CancelRequested = table.Column<bool>(type: "boolean", nullable: false),
+                    LeaseUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    Title = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FinishedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Jobs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Segments",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Filter = table.Column<string>(type: "text", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Segments", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Setting",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Value = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Setting", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Suppressions",
                 columns: table => new
                 {
@@ -149,6 +225,13 @@ namespace Broadsheet.Data.Migrations.Postgres
                 column: "CreatedAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_NormalizedEmail",
+                table: "Subscribers",
+                column: "NormalizedEmail",
+                unique: true)
+                .Annotation("Npgsql:IndexOperators", new[] { "text_pattern_ops" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AdminUsers_NormalizedEmail",
                 table: "AdminUsers",
                 column: "NormalizedEmail",
@@ -171,6 +254,16 @@ namespace Broadsheet.Data.Migrations.Postgres
                 column: "At");
 
             migrationBuilder.CreateIndex(
+                name: "IX_ImportRejection_JobId_Line",
+                table: "ImportRejection",
+                columns: new[] { "JobId", "Line" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_Status_CreatedAt",
+                table: "Jobs",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Suppressions_AddressHash",
                 table: "Suppressions",
                 column: "AddressHash",
@@ -187,6 +280,18 @@ namespace Broadsheet.Data.Migrations.Postgres
                 name: "AuditEntries");
 
             migrationBuilder.DropTable(
+                name: "ImportRejection");
+
+            migrationBuilder.DropTable(
+                name: "Jobs");
+
+            migrationBuilder.DropTable(
+                name: "Segments");
+
+            migrationBuilder.DropTable(
+                name: "Setting");
+
+            migrationBuilder.DropTable(
                 name: "Suppressions");
 
             migrationBuilder.DropTable(
@@ -194,6 +299,10 @@ namespace Broadsheet.Data.Migrations.Postgres
 
             migrationBuilder.DropIndex(
                 name: "IX_Subscribers_CreatedAt",
+                table: "Subscribers");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Subscribers_NormalizedEmail",
                 table: "Subscribers");
 
             migrationBuilder.DropColumn(
@@ -223,6 +332,12 @@ namespace Broadsheet.Data.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "Suggested",
                 table: "Newsletters");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_NormalizedEmail",
+                table: "Subscribers",
+                column: "NormalizedEmail",
+                unique: true);
         }
     }
 }

@@ -1,0 +1,17 @@
+using Broadsheet.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Broadsheet.Subscribers;
+
+/// <summary>Deletes subscribers with everything that names them (subscriptions, consent records, queued mail).</summary>
+public static class SubscriberRemoval
+{
+    public static async Task DeleteAsync(BroadsheetDb db, IReadOnlyCollection<long> ids, CancellationToken ct)
+    {
+        var addresses = db.Subscribers.Where(s => ids.Contains(s.Id)).Select(s => s.Email);
+        await db.OutboundEmails.Where(m => addresses.Contains(m.ToAddress)).ExecuteDeleteAsync(ct);
+        await db.Consents.Where(c => ids.Contains(c.SubscriberId)).ExecuteDeleteAsync(ct);
+        await db.Subscriptions.Where(s => ids.Contains(s.SubscriberId)).ExecuteDeleteAsync(ct);
+        await db.Subscribers.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(ct);
+    }
+}

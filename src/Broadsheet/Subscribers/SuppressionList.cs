@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+using System.Text;
+using Broadsheet.Data;
+using Broadsheet.Site;
+using Microsoft.EntityFrameworkCore;
+
+namespace Broadsheet.Subscribers;
+
+/// <summary>
+/// Addresses never to mail or re-import, kept only as HMAC-SHA256 under a site key (generated once, stored in the
+/// database so every node agrees), so the list itself does not reveal who was erased.
+/// </summary>
+public sealed class SuppressionList(BroadsheetDb db, SuppressionKey key)
+{
+
+    public async Task<string> HashAsync(string normalizedEmail, CancellationToken ct)
+    {
+        return Convert.ToHexStringLower(HMACSHA256.HashData(await key.GetAsync(ct), Encoding.UTF8.GetBytes(normalizedEmail.ToLowerInvariant())));
+    }
+
+    public async Task<bool> ContainsAsync(string normalizedEmail, CancellationToken ct)
+    {
+        var hash = await HashAsync(normalizedEmail, ct);
+        return await db.Suppressions.AnyAsync(s => s.AddressHash == hash, ct);
+    }
+
+    /// <summary>Adds the address (idempotent) to the caller's unit of work.</summary>
+    public async Task AddAsync(string normalizedEmail, SuppressionReason reason, string? note, CancellationToken ct)
+    {
+        var hash = await HashAsync(normalizedEmail, ct);
+        if (await db.Suppressions.AnyAsync(s => s.AddressHash == hash, ct) || db.Suppressions.Local.Any(s => s.AddressHash == hash)) return;
+        db.Suppressions.Add(new Suppression { AddressHash = hash, Reason = reason, Note = note, CreatedAt = DateTime.UtcNow });
+    }
+}
+
+/// <summary>The suppression HMAC key, created once per site in its own unit of work and then cached.</summary>
+public sealed class SuppressionKey(IServiceScopeFactory scopes)
+{
+    private const string KeyName = "suppression-hmac-key";
+    private byte[]? _key;
+
+    public async Task<byte[]> GetAsync(CancellationToken ct)
+    {
+        if (_key is not null) return _key;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BroadsheetDb>();
+        var stored = await db.Set<Setting>().AsNoTracking().FirstOrDefaultAsync(s => s.Key == KeyName, ct);
+        if (stored is null)
+        {
+            try
+            {
+                db.Set<Setting>().Add(new Setting { Key = KeyName, Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException)
+            {
+                // Another node created it first; use theirs.
+            }
+            stored = await db.Set<Setting>().AsNoTracking().FirstAsync(s => s.Key == KeyName, ct);
+        }
+        return _key = Convert.FromBase64String(stored.Value);
+    }
+}
