@@ -82,14 +82,17 @@ public sealed class ExistingSubscriberTestsOnSqlite(SqliteApp app) : ExistingSub
 [Collection(PostgresCollection.Name)]
 public sealed class ExistingSubscriberTestsOnPostgres(PostgresApp app) : ExistingSubscriberTests(app);
 
-/// <summary><c>Signup:RevealExisting</c> = <c>always</c> or <c>never</c> overrides the ownership rule.</summary>
+/// <summary>
+/// <c>Signup:RevealExisting</c> = <c>always</c> or <c>never</c> overrides the ownership rule; the second app also
+/// turns <c>Signup:RecordIp</c> off.
+/// </summary>
 public abstract class RevealExistingSettingTests(DatabaseKind kind)
 {
     [Fact]
     public async Task Always_tells_anyone_and_never_tells_no_one()
     {
         await using var always = await ExtraApp.StartAsync(kind, new Dictionary<string, string?> { ["Signup:RevealExisting"] = "always" });
-        await using var never = await ExtraApp.StartAsync(kind, new Dictionary<string, string?> { ["Signup:RevealExisting"] = "never" });
+        await using var never = await ExtraApp.StartAsync(kind, new Dictionary<string, string?> { ["Signup:RevealExisting"] = "never", ["Signup:RecordIp"] = "false" });
 
         var email = TestData.NewEmail();
         using (var stranger = always.Server.CreateClient())
@@ -102,6 +105,8 @@ public abstract class RevealExistingSettingTests(DatabaseKind kind)
         await SignupHttp.SignUpAsync(owner, email);
         await SignupHttp.ConfirmAsync(owner, SignupHttp.ConfirmLink(await never.Smtp!.WaitForAsync(email)));
         Assert.Equal("success", await SignupHttp.SignUpAsync(owner, email));
+        Assert.Null(Assert.Single((await AddressRecords.LoadAsync(never.Server, email)).Consents).IpAddress);
+        Assert.Equal("127.0.0.1", Assert.Single((await AddressRecords.LoadAsync(always.Server, email)).Consents).IpAddress);
         await never.Smtp.WaitForAsync(email, m => !(m.TextBody ?? "").Contains("/confirm?token="));
     }
 }
