@@ -82,7 +82,9 @@ public static class BroadsheetApp
         app.UseForwardedHeaders();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), a => a.UseExceptionHandler());
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), a => a.UseExceptionHandler("/error"));
-        app.UseStatusCodePagesWithReExecute("/error", "?status={0}");
+        // API clients get problem details for bodiless errors (e.g. a body that is not JSON); people get the error page.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), a => a.UseStatusCodePages());
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), a => a.UseStatusCodePagesWithReExecute("/error", "?status={0}"));
         app.Use(SecurityHeaders);
         app.UseStaticFiles();
         app.UseRouting();

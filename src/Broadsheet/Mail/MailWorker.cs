@@ -56,6 +56,7 @@ public sealed class MailWorker(
 
         var from = MailboxAddress.Parse(options.Value.From);
         IMailSession? session = null;
+        var done = 0;
         try
         {
             foreach (var email in batch)
@@ -80,7 +81,16 @@ public sealed class MailWorker(
                 email.Attempts++;
                 email.ClaimedUntil = null;
                 await db.SaveChangesAsync(CancellationToken.None);
+                done++;
             }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down: hand back what this node has not sent, so the next start need not wait for the claim to run out.
+            var unsent = batch.Skip(done).Select(m => m.Id).ToList();
+            await db.OutboundEmails.Where(m => unsent.Contains(m.Id))
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.ClaimedUntil, (DateTime?)null), CancellationToken.None);
+            throw;
         }
         finally
         {

@@ -60,8 +60,10 @@ public static class SignupEndpoints
             .WithName("Subscribe")
             .WithSummary("Sign an address up to one or more newsletters")
             .WithDescription("Applies the same rules as the sign-up module: double opt-in, no disclosure of who already subscribes, rate limits.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
     /// <summary>The module's form: answers JSON to signup.js and redirects back to the page otherwise.</summary>

@@ -114,17 +114,19 @@ public sealed class SignupService(
             {
                 case SubscriptionStatus.Active when sub.Id != 0:
                     alreadyActive++;
-                    if (!reveal && Due(sub.ExistingNoticeSentAt, options.ExistingNoticeInterval, now))
-                    {
-                        sub.ExistingNoticeSentAt = now;
+                    var noticeSentAt = sub.ExistingNoticeSentAt;
+                    if (!reveal && Due(noticeSentAt, options.ExistingNoticeInterval, now)
+                        && await ClaimAsync(db.Subscriptions.Where(s => s.Id == sub.Id && s.ExistingNoticeSentAt == noticeSentAt),
+                            u => u.SetProperty(s => s.ExistingNoticeSentAt, now), ct))
                         notices.Add((sub, newsletter));
-                    }
                     break;
                 case SubscriptionStatus.Pending when sub.Id != 0:
-                    if (Due(sub.ConfirmationSentAt, options.ConfirmationResendInterval, now) && sub.CurrentConsentId is long consentId)
+                    var confirmationSentAt = sub.ConfirmationSentAt;
+                    if (Due(confirmationSentAt, options.ConfirmationResendInterval, now) && sub.CurrentConsentId is long consentId
+                        && await ClaimAsync(db.Subscriptions.Where(s => s.Id == sub.Id && s.ConfirmationSentAt == confirmationSentAt),
+                            u => u.SetProperty(s => s.ConfirmationSentAt, now), ct))
                     {
                         var consent = await db.Consents.FirstAsync(c => c.Id == consentId, ct);
-                        sub.ConfirmationSentAt = now;
                         confirmations.Add((sub, consent, newsletter));
                     }
                     break;
@@ -187,6 +189,14 @@ public sealed class SignupService(
         ["newsletter_name"] = newsletter.Name,
         [link.Key] = link.Value,
     };
+
+    /// <summary>
+    /// Stamps a re-send as a conditional update, so that of several concurrent requests only one mails: on PostgreSQL
+    /// the losers' update waits for the winner's commit and then matches no row. Rolled back with the transaction.
+    /// </summary>
+    private static async Task<bool> ClaimAsync(IQueryable<Subscription> row,
+        Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Subscription>> stamp, CancellationToken ct) =>
+        await row.ExecuteUpdateAsync(stamp, ct) == 1;
 
     private static bool Due(DateTime? last, TimeSpan interval, DateTime now) => last is null || now - last.Value >= interval;
 
