@@ -29,7 +29,7 @@ public sealed record SignupResult(SignupState State, SignupProblem Problem = Sig
 /// </summary>
 public sealed class SignupService(
     BroadsheetDb db, MailQueue mail, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
-    IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
+    SuppressionList suppressions, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
 {
     private const int Attempts = 3;
 
@@ -46,6 +46,9 @@ public sealed class SignupService(
             var newsletters = await db.Newsletters.AsNoTracking().Where(n => slugs.Contains(n.Slug)).ToListAsync(ct);
             if (newsletters.Count != slugs.Count)
                 return new(SignupState.Invalid, SignupProblem.UnknownNewsletter, email);
+            // An erased, bounced or complaining address is never stored or mailed again; whoever typed it sees success.
+            if (await suppressions.ContainsAsync(email, ct))
+                return new(SignupState.Success, Email: email);
 
             for (var attempt = 1; ; attempt++)
             {
@@ -170,10 +173,10 @@ public sealed class SignupService(
         }
         foreach (var (sub, consent, newsletter) in confirmations)
         {
-            mail.Add(db, "confirm", email, Values(newsletter, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(sub.Id, consent.Id))))));
+            mail.Add(db, "confirm", email, Values(newsletter, email, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(sub.Id, consent.Id))))));
         }
         foreach (var (_, newsletter) in notices)
-            mail.Add(db, "existing", email, Values(newsletter, ("newsletters_url", links.Absolute(PublicLinks.NewslettersOwnerPath(tokens.ForOwnerLink(email))))));
+            mail.Add(db, "existing", email, Values(newsletter, email, ("newsletters_url", links.Absolute(PublicLinks.NewslettersOwnerPath(tokens.ForOwnerLink(email))))));
 
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -183,10 +186,11 @@ public sealed class SignupService(
         return new(existing ? SignupState.Existing : SignupState.Success, Email: email);
     }
 
-    private Dictionary<string, string> Values(Newsletter newsletter, (string Key, string Value) link) => new()
+    private Dictionary<string, string> Values(Newsletter newsletter, string email, (string Key, string Value) link) => new()
     {
         ["site_name"] = siteOptions.Value.Name,
         ["newsletter_name"] = newsletter.Name,
+        ["preferences_url"] = links.Absolute(PublicLinks.PreferencesPath(tokens.ForOwnerLink(email))),
         [link.Key] = link.Value,
     };
 
