@@ -23,7 +23,7 @@ public static class ArticleBody
     public const string RelatedPlaceholder = "{{related}}";
 
     private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
-        .DisableHtml().UseEmphasisExtras().UseAutoLinks().UseSmartyPants().Build();
+        .DisableHtml().UseEmphasisExtras().UseAutoLinks().Build(); // no SmartyPants: the publisher's quotes are shown as written
 
     private static readonly HtmlSanitizer Sanitizer = new();
 
