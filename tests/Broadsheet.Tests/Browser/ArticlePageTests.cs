@@ -29,7 +29,7 @@ public sealed class ArticlePageTests(SqliteApp app)
         {
             var link = body.GetByRole(AriaRole.Link, new() { Name = related.Headline, Exact = true });
             await Expect(link).ToBeVisibleAsync();
-            await Expect(body.Locator(".related-link", new() { Has = link }).Locator(".related-section")).ToHaveTextAsync(related.Section);
+            await Expect(body.Locator(".related-link").Filter(new() { HasText = related.Headline }).Locator(".related-section")).ToHaveTextAsync(related.Section);
         }
 
         // Inside the body, with a paragraph of the article right before and right after it.
