@@ -33,8 +33,9 @@ public sealed class ArticlePageTests(SqliteApp app)
         }
 
         // Inside the body, with a paragraph of the article right before and right after it.
-        var before = await body.Locator(":scope > p:has(+ section[data-signup])").InnerTextAsync();
-        var after = await body.Locator(":scope > section[data-signup] + p").InnerTextAsync();
+        const string module = "//div[contains(@class,'article-body')]/section[@data-signup]";
+        var before = await page.Locator($"xpath={module}/preceding-sibling::*[1][self::p]").InnerTextAsync();
+        var after = await page.Locator($"xpath={module}/following-sibling::*[1][self::p]").InnerTextAsync();
         Assert.Contains(before, seed.Paragraphs);
         Assert.Contains(after, seed.Paragraphs);
         Assert.True(seed.Paragraphs.IndexOf(before) < seed.Paragraphs.IndexOf(after));
