@@ -25,6 +25,9 @@ public static class Browser
                     [
                         "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                        // The app under test listens on loopback; a real publisher's site and Broadsheet are both public,
+                        // so Chromium's local-network checks (which block http pages from reaching loopback) do not apply.
+                        "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights",
                     ],
                 });
                 AppDomain.CurrentDomain.ProcessExit += (_, _) =>

@@ -32,13 +32,15 @@
     var more = section.querySelector("[data-more]");
     var busy = false;
 
-    function show(state, announce) {
+    // Shows one panel, says its words in the live region (the form's own panel says nothing) and moves focus to it.
+    function show(state) {
       var panelName = state === "invalid" ? "form" : state;
       section.dataset.state = state;
       section.querySelectorAll("[data-panel]").forEach(function (panel) {
         panel.hidden = panel.dataset.panel !== panelName;
       });
-      if (announce) live.textContent = announce;
+      live.textContent = state === "invalid" ? error.dataset.announce
+        : panelName === "form" ? "" : section.querySelector('[data-panel="' + panelName + '"]').dataset.announce;
       var target = panelName === "form" ? input : section.querySelector('[data-panel="' + panelName + '"] .signup-title');
       if (target) target.focus();
     }
@@ -55,18 +57,12 @@
       if (isBusy) live.textContent = wait.textContent;
     }
 
-    function panelText(name) {
-      var panel = section.querySelector('[data-panel="' + name + '"]');
-      return Array.prototype.map.call(panel.querySelectorAll("p"), function (p) { return p.textContent; }).join(" ");
-    }
-
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (busy) return;
       if (normalize(section, input.value) === null) {
         setInvalid(true);
-        live.textContent = error.textContent;
-        input.focus();
+        show("invalid");
         return;
       }
       setInvalid(false);
@@ -85,19 +81,18 @@
         setBusy(false);
         if (body.state === "success") {
           if (body.moreUrl && more) more.href = body.moreUrl;
-          show("success", panelText("success"));
+          show("success");
         } else if (body.state === "existing") {
-          show("existing", panelText("existing"));
+          show("existing");
         } else if (body.state === "invalid") {
-          show("form");
           setInvalid(true);
-          live.textContent = error.textContent;
+          show("invalid");
         } else {
-          show("failure", panelText("failure"));
+          show("failure");
         }
       }).catch(function () {
         setBusy(false);
-        show("failure", panelText("failure"));
+        show("failure");
       });
     });
 
@@ -111,7 +106,7 @@
         // Try again keeps the address typed; Close puts the module back to its form as it was.
         if (actionButton.dataset.action === "close") input.value = "";
         setInvalid(false);
-        show("form", "");
+        show("form");
       });
     });
   }

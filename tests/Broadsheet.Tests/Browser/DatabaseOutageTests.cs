@@ -1,0 +1,54 @@
+using Broadsheet.Tests.Infrastructure;
+using Npgsql;
+using static Microsoft.Playwright.Assertions;
+
+namespace Broadsheet.Tests.Browser;
+
+/// <summary>An app on PostgreSQL that reaches its database through a <see cref="TcpProxy"/> the test can cut.</summary>
+public sealed class ProxiedPostgresApp() : ConfiguredApp(DatabaseKind.Postgres, [])
+{
+    private readonly NpgsqlConnectionStringBuilder _target = new(TestEnvironment.PostgresServer);
+    private TcpProxy? _proxy;
+
+    public TcpProxy Proxy => _proxy ??= new TcpProxy(_target.Host!, _target.Port);
+
+    protected override string ConnectionString => new NpgsqlConnectionStringBuilder(_target.ConnectionString)
+    {
+        Host = "127.0.0.1", Port = Proxy.Port, Database = $"bs_{Guid.NewGuid():N}", Timeout = 3, CommandTimeout = 5,
+    }.ConnectionString;
+
+    public override async Task DisposeAsync()
+    {
+        Proxy.Start();
+        await base.DisposeAsync();
+        await Proxy.DisposeAsync();
+    }
+}
+
+/// <summary>The database goes away mid-session and comes back: the reader sees the failure state, then succeeds with Try again, no restart.</summary>
+public sealed class DatabaseOutageTests(ProxiedPostgresApp app) : IClassFixture<ProxiedPostgresApp>
+{
+    [Fact]
+    public async Task Database_down_shows_the_failure_state_and_Try_again_succeeds_once_it_is_back()
+    {
+        await using var reader = await Reader.OpenAsync(app.Server, javaScript: true);
+        Assert.True(app.Proxy.Accepted > 0); // the app really talks to PostgreSQL through the proxy
+
+        var before = TestData.NewEmail("before-outage");
+        await reader.SignUpAsync(before);
+        await reader.ExpectSuccessAsync();
+        await reader.OpenArticleAsync();
+
+        app.Proxy.Stop();
+        var email = TestData.NewEmail("outage");
+        await reader.SignUpAsync(email);
+        await reader.ExpectFailureAsync();
+
+        app.Proxy.Start();
+        await reader.Button(reader.Seed.FailureRetry).ClickAsync();
+        await reader.ExpectFormAsync(email);
+        await reader.SubmitButton.ClickAsync();
+        await reader.ExpectSuccessAsync();
+        await Reader.ConfirmationLinkAsync(app.Smtp, email);
+    }
+}
