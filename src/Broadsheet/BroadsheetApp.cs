@@ -60,6 +60,8 @@ public static class BroadsheetApp
         services.AddSingleton<PublicLinks>();
         services.AddProblemDetails();
         services.AddOpenApi();
+        services.AddMemoryCache();
+        services.AddSingleton<ArticleLookup>();
         services.AddOutputCache(o => o.AddPolicy(ArticleCache.PolicyName, new ArticleCache()));
         services.AddRazorPages(o => o.RootDirectory = "/");
         services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);

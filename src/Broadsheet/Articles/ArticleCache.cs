@@ -16,7 +16,8 @@ public sealed class ArticleCache : IOutputCachePolicy
         var request = context.HttpContext.Request;
         var personal = request.Query.ContainsKey("signup") || request.Query.ContainsKey("t") || request.Query.ContainsKey("o");
         context.EnableOutputCaching = true;
-        context.AllowCacheLookup = context.AllowCacheStorage = !personal && HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) && !personal;
+        var cacheable = !personal && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method));
+        context.AllowCacheLookup = context.AllowCacheStorage = cacheable;
         context.AllowLocking = true;
         context.ResponseExpirationTimeSpan = TimeSpan.FromMinutes(10);
         context.Tags.Add(Tag);

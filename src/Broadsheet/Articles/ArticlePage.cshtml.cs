@@ -4,21 +4,20 @@ using Broadsheet.Site;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.OutputCaching;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Broadsheet.Articles;
 
 /// <summary>The public article page, with the sign-up module set into its body.</summary>
 [OutputCache(PolicyName = ArticleCache.PolicyName)]
-public sealed class ArticlePageModel(BroadsheetDb db, IOptions<SignupOptions> signup, IOptions<SiteOptions> site, SignupFlash flash) : PageModel
+public sealed class ArticlePageModel(BroadsheetDb db, ArticleLookup articles, IOptions<SignupOptions> signup, IOptions<SiteOptions> site, SignupFlash flash) : PageModel
 {
     public Article Article { get; private set; } = null!;
     public SignupModuleModel Module { get; private set; } = null!;
 
     public async Task<IActionResult> OnGetAsync(string slug, [FromQuery(Name = "signup")] string? state, CancellationToken ct)
     {
-        var article = await db.Articles.AsNoTracking().FirstOrDefaultAsync(a => a.Slug == slug, ct);
+        var article = await articles.BySlugAsync(db, slug, ct);
         if (article is null) return NotFound();
         Article = article;
         Module = SignupModuleModel.ForPage(signup.Value.Texts, site.Value.DefaultNewsletter, PublicLinks.ArticlePath(slug), state,
