@@ -39,7 +39,7 @@ public static partial class EmailAddressRule
     public const string DomainPattern = @"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})$";
 
     /// <summary>What both sides trim: every Unicode space (JavaScript's trim() and .NET's Trim() each miss one).</summary>
-    internal const string TrimmedCharacters = "\t\n\v\f\r \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF";
+    private const string TrimmedCharacters = "\t\n\v\f\r \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF";
 
     private static readonly char[] Trimmed = TrimmedCharacters.ToCharArray();
 

@@ -7,7 +7,10 @@
   // Follows EmailAddressRule.TryNormalize step by step (see the reasons there); the browser parity test runs the
   // same table through both.
   function normalize(section, value) {
-    var input = (value || "").replace(/^[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]+|[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]+$/g, "");
+    // The server's trim set: trim() alone would keep U+0085; controls, separators, unassigned and
+    // default-ignorable code points (the same list as the server's) are refused anywhere.
+    var space = "[\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]+";
+    var input = (value || "").replace(new RegExp("^" + space + "|" + space + "$", "g"), "");
     var max = parseInt(section.dataset.maxLength, 10);
     var invisible = /[\p{C}\p{Z}\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF0-\uFFF8\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0000}-\u{E0FFF}]/u;
     if (input.length === 0 || input.length > max * 4 || invisible.test(input)) return null;
