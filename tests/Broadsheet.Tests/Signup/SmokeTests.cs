@@ -21,7 +21,7 @@ public abstract class SmokeTests(AppFixture app)
         Assert.Equal("/?signup=success#signup", response.Headers.Location!.OriginalString);
 
         var message = await app.Smtp.WaitForAsync(email);
-        var link = System.Text.RegularExpressions.Regex.Match(message.TextBody, @"https?://\S+/confirm\?token=\S+").Value;
+        var link = System.Text.RegularExpressions.Regex.Match(message.TextBody ?? "", @"https?://\S+/confirm\?token=\S+").Value;
         Assert.NotEmpty(link);
 
         var page = await client.GetStringAsync(link);
