@@ -14,7 +14,7 @@ public sealed class EmailAddressParityTests(SqliteApp app)
     public async Task Browser_and_server_normalise_every_row_alike()
     {
         var (_, url, _) = await TestData.PublishSeedAsync(app.Server);
-        await using var context = await Browser.NewContextAsync(javaScript: true);
+        await using var context = await Infrastructure.Browser.NewContextAsync(javaScript: true);
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(app.Server.BaseAddress, url).ToString());
 
