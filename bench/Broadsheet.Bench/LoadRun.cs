@@ -3,10 +3,11 @@ using System.Diagnostics;
 namespace Broadsheet.Bench;
 
 /// <summary>What one closed-loop run measured: completed operations per second and latency percentiles.</summary>
-public sealed record LoadResult(string Name, int Clients, double Seconds, long Ok, long Errors, double PerSecond, double P50Ms, double P99Ms, string? FirstError)
+/// <remarks><paramref name="Completed"/> counts every operation that finished, warm-up included, to divide resources used over the whole run by.</remarks>
+public sealed record LoadResult(string Name, int Clients, double Seconds, long Ok, long Errors, double PerSecond, double P50Ms, double P99Ms, long Completed, string? FirstError)
 {
     /// <summary>One tab-separated line that bench/run reads; the human summary goes to stderr.</summary>
-    public string ToLine() => string.Join('\t', "RESULT", Name, PerSecond.ToString("F0"), P50Ms.ToString("F2"), P99Ms.ToString("F2"), Ok, Errors);
+    public string ToLine() => string.Join('\t', "RESULT", Name, PerSecond.ToString("F0"), P50Ms.ToString("F2"), P99Ms.ToString("F2"), Ok, Errors, Completed);
 }
 
 /// <summary>
@@ -24,6 +25,7 @@ public static class LoadRun
         long start = (long)(warmUp.TotalSeconds * Stopwatch.Frequency), end = start + (long)(measure.TotalSeconds * Stopwatch.Frequency);
         var latencies = new List<long>[clients];
         var errors = new long[clients];
+        var completed = new long[clients];
         string? firstError = null;
 
         async Task Loop(int client)
@@ -36,6 +38,7 @@ public static class LoadRun
                 try { error = await operation(client, seq); }
                 catch (Exception ex) { error = ex.GetBaseException().Message; }
                 var finished = clock.ElapsedTicks;
+                completed[client]++;
                 if (began < start || finished > end) continue;
                 if (error is null) mine.Add(finished - began);
                 else
@@ -51,6 +54,6 @@ public static class LoadRun
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Ms(double quantile) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(quantile * all.Length))] * 1000.0 / Stopwatch.Frequency;
         var seconds = measure.TotalSeconds;
-        return new LoadResult(name, clients, seconds, all.Length, errors.Sum(), all.Length / seconds, Ms(0.50), Ms(0.99), firstError);
+        return new LoadResult(name, clients, seconds, all.Length, errors.Sum(), all.Length / seconds, Ms(0.50), Ms(0.99), completed.Sum(), firstError);
     }
 }
