@@ -62,6 +62,7 @@ public static class BroadsheetApp
         services.AddOpenApi();
         services.AddMemoryCache();
         services.AddSingleton<ArticleLookup>();
+        services.AddSingleton<NewsletterDirectory>();
         services.AddOutputCache(o => o.AddPolicy(ArticleCache.PolicyName, new ArticleCache()));
         services.AddRazorPages(o => o.RootDirectory = "/");
         services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);

@@ -131,6 +131,8 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
             e.HasOne(s => s.Subscriber).WithMany(s => s.Subscriptions).HasForeignKey(s => s.SubscriberId);
             e.HasOne(s => s.Newsletter).WithMany().HasForeignKey(s => s.NewsletterId);
+            // Lets one SaveChanges insert a subscription and its consent and then point the one at the other.
+            e.HasOne(s => s.CurrentConsent).WithMany().HasForeignKey(s => s.CurrentConsentId).OnDelete(DeleteBehavior.SetNull);
         });
 
         b.Entity<ConsentRecord>(e =>
@@ -140,11 +142,17 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.Property(c => c.SourceUrl).HasMaxLength(2000);
             e.Property(c => c.IpAddress).HasMaxLength(45);
             e.HasOne(c => c.Subscription).WithMany().HasForeignKey(c => c.SubscriptionId);
+            e.HasOne(c => c.Subscriber).WithMany().HasForeignKey(c => c.SubscriberId);
+            e.HasIndex(c => c.Nonce).IsUnique();
+            // Rows written by set-based SQL (imports) and rows older than the column get a random nonce from the database.
+            e.Property(c => c.Nonce).HasMaxLength(32)
+                .HasDefaultValueSql(Database.IsNpgsql() ? "replace(gen_random_uuid()::text, '-', '')" : "lower(hex(randomblob(16)))");
         });
 
         b.Entity<OutboundEmail>(e =>
         {
             e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+            e.HasIndex(m => m.ClaimToken);
             e.Property(m => m.Status).HasConversion<string>().HasMaxLength(20);
             e.Property(m => m.Kind).HasMaxLength(50);
             e.Property(m => m.ToAddress).HasMaxLength(254);

@@ -135,15 +135,11 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
                 Status = p.Pending ? SubscriptionStatus.Pending : SubscriptionStatus.Active, ConfirmedAt = p.Pending ? null : now,
             };
             db.Subscriptions.Add(sub);
-            consents.Add(new ConsentRecord { Subscription = sub, NewsletterId = newsletter.Id, Wording = p.ConsentWording, GivenAt = now, ConfirmedAt = p.Pending ? null : now });
+            var consent = new ConsentRecord { Subscription = sub, Subscriber = subscriber, NewsletterId = newsletter.Id, Wording = p.ConsentWording, GivenAt = now, ConfirmedAt = p.Pending ? null : now };
+            sub.CurrentConsent = consent;
+            consents.Add(consent);
         }
         db.Consents.AddRange(consents);
-        await db.SaveChangesAsync(ct);
-        foreach (var c in consents)
-        {
-            c.SubscriberId = c.Subscription.SubscriberId;
-            c.Subscription.CurrentConsentId = c.Id;
-        }
         await db.SaveChangesAsync(ct);
     }
 

@@ -20,7 +20,7 @@ public sealed class EmailTemplates(string dataPath)
     public RenderedEmail Render(string name, IReadOnlyDictionary<string, string> values)
     {
         var subject = RenderOne($"{name}.subject.liquid", values, NullEncoder.Default).Trim();
-        var html = PreMailer.Net.PreMailer.MoveCssInline(RenderOne($"{name}.html.liquid", values, HtmlEncoder.Default), removeStyleElements: true).Html;
+        var html = RenderOne($"{name}.html.liquid", values, HtmlEncoder.Default);
         var text = RenderOne($"{name}.txt.liquid", values, NullEncoder.Default);
         return new RenderedEmail(subject, html, text);
     }
@@ -39,6 +39,11 @@ public sealed class EmailTemplates(string dataPath)
         if (_cache.TryGetValue(file, out var cached) && cached.Stamp == stamp) return cached.Template;
 
         var source = stamp != DateTime.MinValue ? File.ReadAllText(overridePath) : ReadBuiltIn(file);
+        // Inlining CSS costs milliseconds, so it is done once here on the template rather than on every message.
+        // Liquid output tags survive it; a Liquid tag inside a <table> could be moved by the HTML parser, so keep
+        // conditional blocks around whole elements outside tables.
+        if (file.EndsWith(".html.liquid", StringComparison.Ordinal))
+            source = PreMailer.Net.PreMailer.MoveCssInline(source, removeStyleElements: true).Html;
         if (!Parser.TryParse(source, out var template, out var error))
             throw new InvalidOperationException($"Email template {file} does not parse: {error}");
         _cache[file] = (stamp, template);

@@ -18,6 +18,9 @@ public sealed class MailWorker(
     IOptions<MailOptions> options, ILogger<MailWorker> logger) : BackgroundService
 {
     private const int BatchSize = 50;
+
+    /// <summary>Results are committed every few messages: after a crash at most this many are sent twice.</summary>
+    private const int SaveEvery = 10;
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -80,13 +83,14 @@ public sealed class MailWorker(
                 }
                 email.Attempts++;
                 email.ClaimedUntil = null;
-                await db.SaveChangesAsync(CancellationToken.None);
-                done++;
+                email.ClaimToken = null;
+                if (++done % SaveEvery == 0 || done == batch.Count) await db.SaveChangesAsync(CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Shutting down: hand back what this node has not sent, so the next start need not wait for the claim to run out.
+            // Shutting down: record what was sent, and hand back the rest so the next start need not wait for the claim to run out.
+            await db.SaveChangesAsync(CancellationToken.None);
             var unsent = batch.Skip(done).Select(m => m.Id).ToList();
             await db.OutboundEmails.Where(m => unsent.Contains(m.Id))
                 .ExecuteUpdateAsync(u => u.SetProperty(m => m.ClaimedUntil, (DateTime?)null), CancellationToken.None);
@@ -99,24 +103,22 @@ public sealed class MailWorker(
         return batch.Count;
     }
 
+    /// <summary>
+    /// Claims up to a batch of due messages in one conditional UPDATE and reads back exactly those by a fresh token. The
+    /// condition is re-checked row by row, so when two nodes race for a row only the first gets it.
+    /// </summary>
     private static async Task<List<OutboundEmail>> ClaimAsync(BroadsheetDb db, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
-        var candidates = await db.OutboundEmails
-            .Where(m => m.Status == OutboundEmailStatus.Queued && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
-            .OrderBy(m => m.NextAttemptAt).Select(m => m.Id).Take(BatchSize).ToListAsync(ct);
-
-        // A conditional update per message: whichever node flips ClaimedUntil first owns it, on SQLite and PostgreSQL alike.
-        var claimed = new List<long>();
         var until = now + ClaimFor;
-        foreach (var id in candidates)
-        {
-            var rows = await db.OutboundEmails
-                .Where(m => m.Id == id && m.Status == OutboundEmailStatus.Queued && (m.ClaimedUntil == null || m.ClaimedUntil < now))
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, until), ct);
-            if (rows == 1) claimed.Add(id);
-        }
-        return await db.OutboundEmails.Where(m => claimed.Contains(m.Id)).OrderBy(m => m.Id).ToListAsync(ct);
+        var token = Guid.NewGuid();
+        var due = db.OutboundEmails
+            .Where(m => m.Status == OutboundEmailStatus.Queued && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+            .OrderBy(m => m.NextAttemptAt).Select(m => m.Id).Take(BatchSize);
+        var claimed = await db.OutboundEmails
+            .Where(m => due.Contains(m.Id) && m.Status == OutboundEmailStatus.Queued && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, until).SetProperty(m => m.ClaimToken, token), ct);
+        return claimed == 0 ? [] : await db.OutboundEmails.Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
     }
 
     private void RecordFailure(OutboundEmail email, Exception ex)

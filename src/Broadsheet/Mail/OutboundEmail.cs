@@ -20,6 +20,9 @@ public class OutboundEmail
     /// <summary>A worker that claims the message holds it until then; a crashed worker's claim simply runs out.</summary>
     public DateTime? ClaimedUntil { get; set; }
 
+    /// <summary>Set by the claiming worker together with <see cref="ClaimedUntil"/>, so it can read back exactly its batch.</summary>
+    public Guid? ClaimToken { get; set; }
+
     public string? LastError { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? SentAt { get; set; }

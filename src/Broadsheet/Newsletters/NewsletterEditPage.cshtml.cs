@@ -9,7 +9,7 @@ namespace Broadsheet.Newsletters;
 
 /// <summary>Create or edit a newsletter in the console (editors and owners).</summary>
 [Authorize(Policy = Policies.Editor, AuthenticationSchemes = ConsoleAuth.CookieScheme)]
-public sealed class NewsletterEditPageModel(BroadsheetDb db) : PageModel
+public sealed class NewsletterEditPageModel(BroadsheetDb db, NewsletterDirectory directory) : PageModel
 {
     public Newsletter Newsletter { get; private set; } = new() { Slug = "", Name = "" };
     public List<Newsletter> Others { get; private set; } = [];
@@ -52,6 +52,7 @@ public sealed class NewsletterEditPageModel(BroadsheetDb db) : PageModel
         edit.ApplyTo(target);
         AuditLog.Record(db, User, Creating ? "newsletter.create" : "newsletter.update", target.Slug);
         await db.SaveChangesAsync(ct);
+        directory.Forget();
         return Redirect("/admin/newsletters");
     }
 

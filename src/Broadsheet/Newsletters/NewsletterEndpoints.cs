@@ -23,7 +23,7 @@ public static class NewsletterEndpoints
     private static async Task<Results<Ok<NewsletterResponse>, NotFound>> GetAsync(string slug, BroadsheetDb db, CancellationToken ct) =>
         await db.Newsletters.AsNoTracking().FirstOrDefaultAsync(n => n.Slug == slug, ct) is { } n ? TypedResults.Ok(NewsletterResponse.From(n)) : TypedResults.NotFound();
 
-    private static async Task<Results<Created<NewsletterResponse>, ValidationProblem>> CreateAsync(NewsletterEdit edit, BroadsheetDb db, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Created<NewsletterResponse>, ValidationProblem>> CreateAsync(NewsletterEdit edit, BroadsheetDb db, NewsletterDirectory directory, HttpContext http, CancellationToken ct)
     {
         var errors = edit.Validate(creating: true);
         if (errors.Count == 0 && await db.Newsletters.AnyAsync(n => n.Slug == edit.Slug, ct)) errors["slug"] = ["A newsletter with this slug exists."];
@@ -35,10 +35,11 @@ public static class NewsletterEndpoints
         db.Newsletters.Add(newsletter);
         AuditLog.Record(db, http.User, "newsletter.create", newsletter.Slug);
         await db.SaveChangesAsync(ct);
+        directory.Forget();
         return TypedResults.Created($"/api/newsletters/{newsletter.Slug}", NewsletterResponse.From(newsletter));
     }
 
-    private static async Task<Results<Ok<NewsletterResponse>, NotFound, ValidationProblem>> UpdateAsync(string slug, NewsletterEdit edit, BroadsheetDb db, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Ok<NewsletterResponse>, NotFound, ValidationProblem>> UpdateAsync(string slug, NewsletterEdit edit, BroadsheetDb db, NewsletterDirectory directory, HttpContext http, CancellationToken ct)
     {
         var newsletter = await db.Newsletters.FirstOrDefaultAsync(n => n.Slug == slug, ct);
         if (newsletter is null) return TypedResults.NotFound();
@@ -51,6 +52,7 @@ public static class NewsletterEndpoints
         edit.ApplyTo(newsletter);
         AuditLog.Record(db, http.User, "newsletter.update", slug);
         await db.SaveChangesAsync(ct);
+        directory.Forget();
         return TypedResults.Ok(NewsletterResponse.From(newsletter));
     }
 

@@ -70,9 +70,12 @@ public sealed class ConfirmPageModel(BroadsheetDb db, SignupTokens tokens, Owner
     private async Task<Subscription?> LoadAsync(CancellationToken ct)
     {
         Result = Outcome.Invalid;
-        if (!tokens.TryReadConfirmation(Token, out var subscriptionId, out var consentId)) return null;
+        if (tokens.ReadConfirmation(Token) is not { } nonce) return null;
+        var consent = await db.Consents.AsNoTracking().Where(c => c.Nonce == nonce).Select(c => new { c.Id, c.SubscriptionId }).FirstOrDefaultAsync(ct);
+        if (consent is null) return null;
+        var consentId = consent.Id;
         var subscription = await db.Subscriptions.Include(s => s.Subscriber).Include(s => s.Newsletter)
-            .FirstOrDefaultAsync(s => s.Id == subscriptionId, ct);
+            .FirstOrDefaultAsync(s => s.Id == consent.SubscriptionId, ct);
         // An unsubscribe or a newer opt-in makes older links stale.
         if (subscription is null || subscription.CurrentConsentId != consentId || subscription.Status == SubscriptionStatus.Unsubscribed
             || subscription.Subscriber.Status == SubscriberStatus.Suppressed) return null;

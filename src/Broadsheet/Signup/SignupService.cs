@@ -29,7 +29,7 @@ public sealed record SignupResult(SignupState State, SignupProblem Problem = Sig
 /// </summary>
 public sealed class SignupService(
     BroadsheetDb db, MailQueue mail, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
-    SuppressionList suppressions, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
+    SuppressionList suppressions, NewsletterDirectory directory, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
 {
     private const int Attempts = 3;
 
@@ -43,7 +43,7 @@ public sealed class SignupService(
         try
         {
             var slugs = request.Newsletters.Count == 0 ? [siteOptions.Value.DefaultNewsletter] : request.Newsletters.Distinct().ToList();
-            var newsletters = await db.Newsletters.AsNoTracking().Where(n => slugs.Contains(n.Slug)).ToListAsync(ct);
+            var newsletters = (await directory.AllAsync(db, ct)).Where(n => slugs.Contains(n.Slug)).ToList();
             if (newsletters.Count != slugs.Count)
                 return new(SignupState.Invalid, SignupProblem.UnknownNewsletter, email);
             // An erased, bounced or complaining address is never stored or mailed again; whoever typed it sees success.
@@ -78,6 +78,7 @@ public sealed class SignupService(
         var ids = newsletters.Select(n => n.Id).ToList();
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.Database.AutoSavepointsEnabled = false; // one SaveChanges inside our own transaction: a savepoint would only add round trips
         var subscriber = await db.Subscribers
             .Include(s => s.Subscriptions.Where(x => ids.Contains(x.NewsletterId)))
             .FirstOrDefaultAsync(s => s.NormalizedEmail == key, ct);
@@ -97,9 +98,8 @@ public sealed class SignupService(
             subscriber.Status = SubscriberStatus.Active; // a new explicit opt-in; each subscription below still needs its own
         }
 
-        var confirmations = new List<(Subscription Sub, ConsentRecord Consent, Newsletter Newsletter)>();
+        var confirmations = new List<(Subscription Sub, string Nonce, Newsletter Newsletter)>();
         var notices = new List<(Subscription Sub, Newsletter Newsletter)>();
-        var newConsents = new List<ConsentRecord>();
         var alreadyActive = 0;
         var reveal = options.RevealExisting == RevealExisting.Always
                      || (options.RevealExisting == RevealExisting.Proven && request.OwnerProven);
@@ -129,8 +129,8 @@ public sealed class SignupService(
                         && await ClaimAsync(db.Subscriptions.Where(s => s.Id == sub.Id && s.ConfirmationSentAt == confirmationSentAt),
                             u => u.SetProperty(s => s.ConfirmationSentAt, now), ct))
                     {
-                        var consent = await db.Consents.FirstAsync(c => c.Id == consentId, ct);
-                        confirmations.Add((sub, consent, newsletter));
+                        var nonce = await db.Consents.Where(c => c.Id == consentId).Select(c => c.Nonce).FirstAsync(ct);
+                        confirmations.Add((sub, nonce, newsletter));
                     }
                     break;
                 default:
@@ -138,7 +138,7 @@ public sealed class SignupService(
                     var record = new ConsentRecord
                     {
                         Subscription = sub,
-                        SubscriberId = subscriber.Id,
+                        Subscriber = subscriber,
                         NewsletterId = newsletter.Id,
                         Wording = options.Texts.ConsentWording,
                         SourceUrl = Truncate(request.SourceUrl),
@@ -146,14 +146,14 @@ public sealed class SignupService(
                         GivenAt = now,
                     };
                     db.Consents.Add(record);
-                    newConsents.Add(record);
+                    sub.CurrentConsent = record;
                     sub.UnsubscribedAt = null;
                     if (newsletter.DoubleOptIn)
                     {
                         sub.Status = SubscriptionStatus.Pending;
                         sub.ConfirmedAt = null;
                         sub.ConfirmationSentAt = now;
-                        confirmations.Add((sub, record, newsletter));
+                        confirmations.Add((sub, record.Nonce, newsletter));
                     }
                     else
                     {
@@ -164,17 +164,9 @@ public sealed class SignupService(
             }
         }
 
-        await db.SaveChangesAsync(ct);
-
-        foreach (var consent in newConsents)
-        {
-            consent.SubscriberId = subscriber.Id; // known only now for a new subscriber
-            consent.Subscription.CurrentConsentId = consent.Id;
-        }
-        foreach (var (sub, consent, newsletter) in confirmations)
-        {
-            mail.Add(db, "confirm", email, Values(newsletter, email, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(sub.Id, consent.Id))))));
-        }
+        // Links name the opt-in by its nonce, so the mail is queued in the same SaveChanges as everything else.
+        foreach (var (_, nonce, newsletter) in confirmations)
+            mail.Add(db, "confirm", email, Values(newsletter, email, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(nonce))))));
         foreach (var (_, newsletter) in notices)
             mail.Add(db, "existing", email, Values(newsletter, email, ("newsletters_url", links.Absolute(PublicLinks.NewslettersOwnerPath(tokens.ForOwnerLink(email))))));
 

@@ -20,15 +20,10 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
     /// <summary>How long a link in a notice email proves ownership of the address.</summary>
     public static readonly TimeSpan OwnerLinkLifetime = TimeSpan.FromDays(30);
 
-    public string ForConfirmation(long subscriptionId, long consentId) =>
-        _confirm.Protect($"{subscriptionId}:{consentId}", options.Value.ConfirmationLifetime);
+    /// <summary>A link that confirms the opt-in whose consent record has <paramref name="nonce"/>.</summary>
+    public string ForConfirmation(string nonce) => _confirm.Protect(nonce, options.Value.ConfirmationLifetime);
 
-    public bool TryReadConfirmation(string? token, out long subscriptionId, out long consentId)
-    {
-        subscriptionId = consentId = 0;
-        var parts = Unprotect(_confirm, token)?.Split(':');
-        return parts is { Length: 2 } && long.TryParse(parts[0], out subscriptionId) && long.TryParse(parts[1], out consentId);
-    }
+    public string? ReadConfirmation(string? token) => Unprotect(_confirm, token);
 
     public string ForMoreNewsletters(string email) => _more.Protect(email, MoreNewslettersLifetime);
     public string? ReadMoreNewsletters(string? token) => Unprotect(_more, token);

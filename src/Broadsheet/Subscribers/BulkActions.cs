@@ -70,11 +70,11 @@ public sealed class BulkActions(JobSignal signal) : IJobRunner
                 {
                     var sub = new Subscription { SubscriberId = subscriberId, NewsletterId = newsletterId!.Value, Status = SubscriptionStatus.Active, CreatedAt = now, ConfirmedAt = now };
                     db.Subscriptions.Add(sub);
-                    db.Consents.Add(new ConsentRecord
+                    sub.CurrentConsent = db.Consents.Add(new ConsentRecord
                     {
                         Subscription = sub, SubscriberId = subscriberId, NewsletterId = newsletterId.Value,
                         Wording = $"added by {job.CreatedBy} (bulk action #{job.Id})", GivenAt = now, ConfirmedAt = now,
-                    });
+                    }).Entity;
                 }
                 break;
             case JobKind.Unsubscribe:

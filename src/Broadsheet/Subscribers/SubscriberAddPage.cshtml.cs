@@ -34,10 +34,9 @@ public sealed class SubscriberAddPageModel(BroadsheetDb db, SuppressionList supp
         {
             var sub = new Subscription { Subscriber = subscriber, NewsletterId = n.Id, Status = SubscriptionStatus.Active, CreatedAt = now, ConfirmedAt = now };
             subscriber.Subscriptions.Add(sub);
-            db.Consents.Add(new ConsentRecord { Subscription = sub, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now });
+            sub.CurrentConsent = db.Consents.Add(new ConsentRecord { Subscription = sub, Subscriber = subscriber, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now }).Entity;
         }
         await db.SaveChangesAsync(ct);
-        foreach (var c in db.Consents.Local) c.SubscriberId = subscriber.Id;
         AuditLog.Record(db, User, "subscriber.add", $"subscriber #{subscriber.Id}");
         await db.SaveChangesAsync(ct);
         return Redirect($"/admin/subscribers/{subscriber.Id}");

@@ -58,7 +58,7 @@ public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData pers
             var now = DateTime.UtcNow;
             var sub = new Subscription { SubscriberId = id, NewsletterId = n.Id, Status = SubscriptionStatus.Active, CreatedAt = now, ConfirmedAt = now };
             db.Subscriptions.Add(sub);
-            db.Consents.Add(new ConsentRecord { Subscription = sub, SubscriberId = id, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now });
+            sub.CurrentConsent = db.Consents.Add(new ConsentRecord { Subscription = sub, SubscriberId = id, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now }).Entity;
             AuditLog.Record(db, User, "subscriber.add-newsletter", $"subscriber #{id}", n.Slug);
             await db.SaveChangesAsync(ct);
             Message = $"Subscribed to {n.Name}.";

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Broadsheet.Newsletters;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Broadsheet.Tests.Infrastructure;
 
@@ -12,7 +13,8 @@ public static class TestData
     public const string Second = "analysis-weekly";
     public const string SingleOptIn = "breaking-alerts";
 
-    public static async Task EnsureNewslettersAsync(BroadsheetServer server) =>
+    public static async Task EnsureNewslettersAsync(BroadsheetServer server)
+    {
         await server.QueryAsync(async db =>
         {
             var now = DateTime.UtcNow;
@@ -24,6 +26,8 @@ public static class TestData
             }
             return await db.SaveChangesAsync();
         });
+        server.Services.GetRequiredService<NewsletterDirectory>().Forget(); // written behind the app's back
+    }
 
     /// <summary>A fresh address no other test uses.</summary>
     public static string NewEmail(string tag = "reader") => $"{tag}.{Guid.NewGuid():N}@example.com";
