@@ -37,7 +37,11 @@ public sealed class SubscriberAddPageModel(BroadsheetDb db, SuppressionList supp
             db.Consents.Add(new ConsentRecord { Subscription = sub, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now });
         }
         await db.SaveChangesAsync(ct);
-        foreach (var c in db.Consents.Local) c.SubscriberId = subscriber.Id;
+        foreach (var c in db.Consents.Local)
+        {
+            c.SubscriberId = subscriber.Id;
+            c.Subscription.CurrentConsentId = c.Id;
+        }
         AuditLog.Record(db, User, "subscriber.add", $"subscriber #{subscriber.Id}");
         await db.SaveChangesAsync(ct);
         return Redirect($"/admin/subscribers/{subscriber.Id}");

@@ -58,8 +58,11 @@ public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData pers
             var now = DateTime.UtcNow;
             var sub = new Subscription { SubscriberId = id, NewsletterId = n.Id, Status = SubscriptionStatus.Active, CreatedAt = now, ConfirmedAt = now };
             db.Subscriptions.Add(sub);
-            db.Consents.Add(new ConsentRecord { Subscription = sub, SubscriberId = id, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now });
+            var consent = new ConsentRecord { Subscription = sub, SubscriberId = id, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now };
+            db.Consents.Add(consent);
             AuditLog.Record(db, User, "subscriber.add-newsletter", $"subscriber #{id}", n.Slug);
+            await db.SaveChangesAsync(ct);
+            sub.CurrentConsentId = consent.Id; // an unsubscribe later withdraws this consent
             await db.SaveChangesAsync(ct);
             Message = $"Subscribed to {n.Name}.";
         }
@@ -109,7 +112,7 @@ public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData pers
         if (data is null) return NotFound();
         AuditLog.Record(db, User, "subscriber.export", $"subscriber #{id}");
         await db.SaveChangesAsync(ct);
-        return File(JsonSerializer.SerializeToUtf8Bytes(data, new JsonSerializerOptions { WriteIndented = true }), "application/json", $"subscriber-{id}.json");
+        return File(JsonSerializer.SerializeToUtf8Bytes(data, PersonalData.Json), "application/json", $"subscriber-{id}.json");
     }
 
     private async Task<IActionResult> ShowAsync(long id, CancellationToken ct)
