@@ -15,13 +15,14 @@ public sealed record ImportRequest(string FileName, string Newsletter, bool Pend
 /// Starts imports from any entry point (console upload, API body, command line): stores the file under
 /// DATA/imports, checks it whole, and queues the job. A file that fails the check is deleted and nothing is queued.
 /// </summary>
-public sealed class ImportJobs(BroadsheetDb db, JobSignal signal, DataFolder data)
+public sealed class ImportJobs(BroadsheetDb db, JobSignal signal, DataFolder data, SuppressionList suppressions)
 {
     public async Task<Job> StartAsync(Stream content, ImportRequest request, string actor, CancellationToken ct)
     {
         if (!await db.Newsletters.AnyAsync(n => n.Slug == request.Newsletter, ct))
             throw new ImportFileException($"There is no newsletter “{request.Newsletter}”.");
 
+        await suppressions.EnsureKeyAsync(ct); // the job hashes every row inside its batch transactions
         var folder = Directory.CreateDirectory(Path.Combine(data.Path, "imports")).FullName;
         var path = Path.Combine(folder, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}.csv");
         try

@@ -42,8 +42,8 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
             while (_line - 1 < job.Cursor && await _csv.ReadAsync(ct)) _line++;
         }
 
-        var email = _csv.GetOrdinal(p.EmailColumn);
-        var name = p.NameColumn is null ? -1 : _csv.GetOrdinal(p.NameColumn);
+        var email = Ordinal(_csv, p.EmailColumn);
+        var name = p.NameColumn is null ? -1 : Ordinal(_csv, p.NameColumn);
         var rows = new List<ImportRow>(BatchSize);
         var read = 0;
         var end = false;
@@ -75,6 +75,18 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
         job.Processed += read;
         job.Cursor = _line - 1;
         return end;
+    }
+
+    /// <summary>The column the inspection chose; it compared trimmed headers ("Name; E-mail ;…"), so this does too.</summary>
+    private static int Ordinal(CsvDataReader csv, string column) =>
+        Enumerable.Range(0, csv.FieldCount).First(i => csv.GetName(i).Trim().Equals(column, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The uploaded file holds personal data: once the job is over, whatever the outcome, it goes.</summary>
+    public void Finished(Job job)
+    {
+        _csv?.Dispose();
+        _csv = null;
+        File.Delete(Parameters(job).FilePath);
     }
 
     private static void Reject(BroadsheetDb db, Job job, long line, string? value, string reason)

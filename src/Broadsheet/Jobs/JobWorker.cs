@@ -12,6 +12,9 @@ public interface IJobRunner
     bool CanRun(Job job) => true;
 
     Task<bool> RunBatchAsync(Job job, BroadsheetDb db, CancellationToken ct);
+
+    /// <summary>Called once the job has ended (done, cancelled or failed) and that is committed.</summary>
+    void Finished(Job job) { }
 }
 
 /// <summary>
@@ -84,6 +87,7 @@ public sealed class JobWorker(IServiceScopeFactory scopes, JobSignal signal, ILo
             {
                 Finish(job, JobStatus.Cancelled);
                 await db.SaveChangesAsync(ct);
+                runner.Finished(job);
                 return;
             }
             try
@@ -94,7 +98,9 @@ public sealed class JobWorker(IServiceScopeFactory scopes, JobSignal signal, ILo
                 if (done) Finish(job, JobStatus.Done);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
-                if (done) return;
+                if (!done) continue;
+                runner.Finished(job);
+                return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -105,6 +111,7 @@ public sealed class JobWorker(IServiceScopeFactory scopes, JobSignal signal, ILo
                     .SetProperty(j => j.Error, Truncate(ex.GetBaseException().Message))
                     .SetProperty(j => j.FinishedAt, DateTime.UtcNow)
                     .SetProperty(j => j.LeaseUntil, (DateTime?)null), CancellationToken.None);
+                runner.Finished(job);
                 return;
             }
         }

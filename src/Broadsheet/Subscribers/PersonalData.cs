@@ -10,6 +10,9 @@ namespace Broadsheet.Subscribers;
 /// </summary>
 public sealed class PersonalData(BroadsheetDb db, SuppressionList suppressions)
 {
+    /// <summary>How a copy of someone's data is written: camelCase names throughout, indented for people to read.</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web) { WriteIndented = true };
+
     /// <summary>Everything stored about one subscriber, ready to serialise as JSON; null when unknown.</summary>
     public async Task<object?> ExportAsync(long subscriberId, CancellationToken ct)
     {
@@ -38,6 +41,7 @@ public sealed class PersonalData(BroadsheetDb db, SuppressionList suppressions)
     /// <summary>Removes the subscriber and everything naming them, and suppresses the address, in one transaction.</summary>
     public async Task<bool> EraseAsync(long subscriberId, string actor, CancellationToken ct)
     {
+        await suppressions.EnsureKeyAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var email = await db.Subscribers.Where(x => x.Id == subscriberId).Select(x => x.Email).FirstOrDefaultAsync(ct);
         if (email is null) return false;
@@ -46,6 +50,8 @@ public sealed class PersonalData(BroadsheetDb db, SuppressionList suppressions)
         AuditLog.Record(db, actor, "subscriber.erase", $"subscriber #{subscriberId}");
         await db.SaveChangesAsync(ct);
         await SubscriberRemoval.DeleteAsync(db, [subscriberId], ct);
+        // Import reports keep refused rows as typed; the erased address must not survive there either.
+        await db.Set<Import.ImportRejection>().Where(r => r.Value != null && r.Value.ToLower() == email.ToLower()).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
         return true;
     }

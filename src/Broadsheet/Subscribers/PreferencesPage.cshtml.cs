@@ -29,7 +29,7 @@ public sealed class PreferencesPageModel(BroadsheetDb db, SignupTokens tokens, P
         var s = await LoadAsync(ct);
         if (s is null) return Page();
         var data = await personal.ExportAsync(s.Id, ct);
-        return File(JsonSerializer.SerializeToUtf8Bytes(data, new JsonSerializerOptions { WriteIndented = true }), "application/json", "my-data.json");
+        return File(JsonSerializer.SerializeToUtf8Bytes(data, PersonalData.Json), "application/json", "my-data.json");
     }
 
     public async Task<IActionResult> OnPostEraseAsync(bool confirm, CancellationToken ct)

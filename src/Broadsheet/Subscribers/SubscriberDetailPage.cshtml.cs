@@ -109,7 +109,7 @@ public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData pers
         if (data is null) return NotFound();
         AuditLog.Record(db, User, "subscriber.export", $"subscriber #{id}");
         await db.SaveChangesAsync(ct);
-        return File(JsonSerializer.SerializeToUtf8Bytes(data, new JsonSerializerOptions { WriteIndented = true }), "application/json", $"subscriber-{id}.json");
+        return File(JsonSerializer.SerializeToUtf8Bytes(data, PersonalData.Json), "application/json", $"subscriber-{id}.json");
     }
 
     private async Task<IActionResult> ShowAsync(long id, CancellationToken ct)

@@ -12,6 +12,11 @@ namespace Broadsheet.Subscribers;
 /// </summary>
 public sealed class SuppressionList(BroadsheetDb db, SuppressionKey key)
 {
+    /// <summary>
+    /// Creates the site key if it is missing. Call it before opening a transaction that hashes addresses: on SQLite
+    /// the key's own insert would otherwise wait for that transaction's write lock, and time out.
+    /// </summary>
+    public Task EnsureKeyAsync(CancellationToken ct) => key.GetAsync(ct);
 
     public async Task<string> HashAsync(string normalizedEmail, CancellationToken ct)
     {

@@ -320,6 +320,9 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTime?>("ClaimedUntil")
                         .HasColumnType("timestamp with time zone");
 
@@ -368,6 +371,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasColumnType("character varying(254)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ClaimToken");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
@@ -474,6 +479,13 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.Property<int>("NewsletterId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Nonce")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasDefaultValueSql("replace(gen_random_uuid()::text, '-', '')");
+
                     b.Property<string>("SourceUrl")
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
@@ -492,6 +504,9 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Nonce")
+                        .IsUnique();
 
                     b.HasIndex("SubscriberId");
 
@@ -619,6 +634,8 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CurrentConsentId");
+
                     b.HasIndex("NewsletterId", "Status");
 
                     b.HasIndex("SubscriberId", "NewsletterId")
@@ -725,17 +742,30 @@ namespace Broadsheet.Data.Migrations.Postgres
 
             modelBuilder.Entity("Broadsheet.Subscribers.ConsentRecord", b =>
                 {
+                    b.HasOne("Broadsheet.Subscribers.Subscriber", "Subscriber")
+                        .WithMany()
+                        .HasForeignKey("SubscriberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("Broadsheet.Subscribers.Subscription", "Subscription")
                         .WithMany()
                         .HasForeignKey("SubscriptionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.Navigation("Subscriber");
+
                     b.Navigation("Subscription");
                 });
 
             modelBuilder.Entity("Broadsheet.Subscribers.Subscription", b =>
                 {
+                    b.HasOne("Broadsheet.Subscribers.ConsentRecord", "CurrentConsent")
+                        .WithMany()
+                        .HasForeignKey("CurrentConsentId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("Broadsheet.Newsletters.Newsletter", "Newsletter")
                         .WithMany()
                         .HasForeignKey("NewsletterId")
@@ -747,6 +777,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasForeignKey("SubscriberId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.Navigation("CurrentConsent");
 
                     b.Navigation("Newsletter");
 

@@ -300,6 +300,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ClaimedUntil")
                         .HasColumnType("TEXT");
 
@@ -348,6 +351,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ClaimToken");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
@@ -450,6 +455,13 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Nonce")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValueSql("lower(hex(randomblob(16)))");
+
                     b.Property<string>("SourceUrl")
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
@@ -468,6 +480,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Nonce")
+                        .IsUnique();
 
                     b.HasIndex("SubscriberId");
 
@@ -587,6 +602,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CurrentConsentId");
+
                     b.HasIndex("NewsletterId", "Status");
 
                     b.HasIndex("SubscriberId", "NewsletterId")
@@ -689,17 +706,30 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Broadsheet.Subscribers.ConsentRecord", b =>
                 {
+                    b.HasOne("Broadsheet.Subscribers.Subscriber", "Subscriber")
+                        .WithMany()
+                        .HasForeignKey("SubscriberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("Broadsheet.Subscribers.Subscription", "Subscription")
                         .WithMany()
                         .HasForeignKey("SubscriptionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.Navigation("Subscriber");
+
                     b.Navigation("Subscription");
                 });
 
             modelBuilder.Entity("Broadsheet.Subscribers.Subscription", b =>
                 {
+                    b.HasOne("Broadsheet.Subscribers.ConsentRecord", "CurrentConsent")
+                        .WithMany()
+                        .HasForeignKey("CurrentConsentId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("Broadsheet.Newsletters.Newsletter", "Newsletter")
                         .WithMany()
                         .HasForeignKey("NewsletterId")
@@ -711,6 +741,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .HasForeignKey("SubscriberId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.Navigation("CurrentConsent");
 
                     b.Navigation("Newsletter");
 
