@@ -131,8 +131,6 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
             e.HasOne(s => s.Subscriber).WithMany(s => s.Subscriptions).HasForeignKey(s => s.SubscriberId);
             e.HasOne(s => s.Newsletter).WithMany().HasForeignKey(s => s.NewsletterId);
-            // Lets one SaveChanges insert a subscription and its consent and then point the one at the other.
-            e.HasOne(s => s.CurrentConsent).WithMany().HasForeignKey(s => s.CurrentConsentId).OnDelete(DeleteBehavior.SetNull);
         });
 
         b.Entity<ConsentRecord>(e =>

@@ -147,11 +147,15 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
                 Status = p.Pending ? SubscriptionStatus.Pending : SubscriptionStatus.Active, ConfirmedAt = p.Pending ? null : now,
             };
             db.Subscriptions.Add(sub);
-            var consent = new ConsentRecord { Subscription = sub, Subscriber = subscriber, NewsletterId = newsletter.Id, Wording = p.ConsentWording, GivenAt = now, ConfirmedAt = p.Pending ? null : now };
-            sub.CurrentConsent = consent;
-            consents.Add(consent);
+            consents.Add(new ConsentRecord { Subscription = sub, Subscriber = subscriber, NewsletterId = newsletter.Id, Wording = p.ConsentWording, GivenAt = now, ConfirmedAt = p.Pending ? null : now });
         }
         db.Consents.AddRange(consents);
+        await db.SaveChangesAsync(ct);
+        foreach (var c in consents)
+        {
+            c.SubscriberId = c.Subscription.SubscriberId;
+            c.Subscription.CurrentConsentId = c.Id;
+        }
         await db.SaveChangesAsync(ct);
     }
 

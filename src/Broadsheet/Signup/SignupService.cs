@@ -100,6 +100,7 @@ public sealed class SignupService(
 
         var confirmations = new List<(Subscription Sub, string Nonce, Newsletter Newsletter)>();
         var notices = new List<(Subscription Sub, Newsletter Newsletter)>();
+        var newConsents = new List<ConsentRecord>();
         var alreadyActive = 0;
         var reveal = options.RevealExisting == RevealExisting.Always
                      || (options.RevealExisting == RevealExisting.Proven && request.OwnerProven);
@@ -146,7 +147,7 @@ public sealed class SignupService(
                         GivenAt = now,
                     };
                     db.Consents.Add(record);
-                    sub.CurrentConsent = record;
+                    newConsents.Add(record);
                     sub.UnsubscribedAt = null;
                     if (newsletter.DoubleOptIn)
                     {
@@ -164,13 +165,19 @@ public sealed class SignupService(
             }
         }
 
-        // Links name the opt-in by its nonce, so the mail is queued in the same SaveChanges as everything else.
+        // Links name the opt-in by its nonce, so the mail goes into the same SaveChanges as the rows it is about.
         foreach (var (_, nonce, newsletter) in confirmations)
             mail.Add(db, "confirm", email, Values(newsletter, email, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(nonce))))));
         foreach (var (_, newsletter) in notices)
             mail.Add(db, "existing", email, Values(newsletter, email, ("newsletters_url", links.Absolute(PublicLinks.NewslettersOwnerPath(tokens.ForOwnerLink(email))))));
-
         await db.SaveChangesAsync(ct);
+
+        // EF cannot insert two rows that point at each other in one go; the link to the current consent follows.
+        if (newConsents.Count > 0)
+        {
+            foreach (var consent in newConsents) consent.Subscription.CurrentConsentId = consent.Id;
+            await db.SaveChangesAsync(ct);
+        }
         await tx.CommitAsync(ct);
         if (confirmations.Count + notices.Count > 0) mail.Wake();
 

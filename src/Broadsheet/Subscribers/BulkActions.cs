@@ -64,18 +64,22 @@ public sealed class BulkActions(JobSignal signal) : IJobRunner
         switch (job.Kind)
         {
             case JobKind.AddToNewsletter:
+                var added = new List<ConsentRecord>();
                 var have = await db.Subscriptions.Where(s => s.NewsletterId == newsletterId && ids.Contains(s.SubscriberId)).Select(s => s.SubscriberId).ToListAsync(ct);
                 // Only people with no subscription at all: an unsubscribe is a reader's decision we must not undo.
                 foreach (var subscriberId in ids.Except(have))
                 {
                     var sub = new Subscription { SubscriberId = subscriberId, NewsletterId = newsletterId!.Value, Status = SubscriptionStatus.Active, CreatedAt = now, ConfirmedAt = now };
                     db.Subscriptions.Add(sub);
-                    sub.CurrentConsent = db.Consents.Add(new ConsentRecord
+                    added.Add(new ConsentRecord
                     {
                         Subscription = sub, SubscriberId = subscriberId, NewsletterId = newsletterId.Value,
                         Wording = $"added by {job.CreatedBy} (bulk action #{job.Id})", GivenAt = now, ConfirmedAt = now,
-                    }).Entity;
+                    });
                 }
+                db.Consents.AddRange(added);
+                await db.SaveChangesAsync(ct);
+                foreach (var consent in added) consent.Subscription.CurrentConsentId = consent.Id; // an unsubscribe later withdraws it
                 break;
             case JobKind.Unsubscribe:
                 var subs = db.Subscriptions.Where(s => ids.Contains(s.SubscriberId) && s.Status != SubscriptionStatus.Unsubscribed);

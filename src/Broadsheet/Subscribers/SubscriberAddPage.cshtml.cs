@@ -34,9 +34,14 @@ public sealed class SubscriberAddPageModel(BroadsheetDb db, SuppressionList supp
         {
             var sub = new Subscription { Subscriber = subscriber, NewsletterId = n.Id, Status = SubscriptionStatus.Active, CreatedAt = now, ConfirmedAt = now };
             subscriber.Subscriptions.Add(sub);
-            sub.CurrentConsent = db.Consents.Add(new ConsentRecord { Subscription = sub, Subscriber = subscriber, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now }).Entity;
+            db.Consents.Add(new ConsentRecord { Subscription = sub, Subscriber = subscriber, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now });
         }
         await db.SaveChangesAsync(ct);
+        foreach (var c in db.Consents.Local)
+        {
+            c.SubscriberId = subscriber.Id;
+            c.Subscription.CurrentConsentId = c.Id;
+        }
         AuditLog.Record(db, User, "subscriber.add", $"subscriber #{subscriber.Id}");
         await db.SaveChangesAsync(ct);
         return Redirect($"/admin/subscribers/{subscriber.Id}");

@@ -58,8 +58,11 @@ public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData pers
             var now = DateTime.UtcNow;
             var sub = new Subscription { SubscriberId = id, NewsletterId = n.Id, Status = SubscriptionStatus.Active, CreatedAt = now, ConfirmedAt = now };
             db.Subscriptions.Add(sub);
-            sub.CurrentConsent = db.Consents.Add(new ConsentRecord { Subscription = sub, SubscriberId = id, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now }).Entity;
+            var consent = new ConsentRecord { Subscription = sub, SubscriberId = id, NewsletterId = n.Id, Wording = $"added by {Policies.Actor(User)} in the console", GivenAt = now, ConfirmedAt = now };
+            db.Consents.Add(consent);
             AuditLog.Record(db, User, "subscriber.add-newsletter", $"subscriber #{id}", n.Slug);
+            await db.SaveChangesAsync(ct);
+            sub.CurrentConsentId = consent.Id; // an unsubscribe later withdraws this consent
             await db.SaveChangesAsync(ct);
             Message = $"Subscribed to {n.Name}.";
         }

@@ -23,7 +23,6 @@ public class Subscription
 
     /// <summary>The consent record of the current opt-in; a confirmation token must name it.</summary>
     public long? CurrentConsentId { get; set; }
-    public ConsentRecord? CurrentConsent { get; set; }
 }
 
 /// <summary>Where a subscription stands in the double opt-in life cycle.</summary>

@@ -634,8 +634,6 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CurrentConsentId");
-
                     b.HasIndex("NewsletterId", "Status");
 
                     b.HasIndex("SubscriberId", "NewsletterId")
@@ -761,11 +759,6 @@ namespace Broadsheet.Data.Migrations.Postgres
 
             modelBuilder.Entity("Broadsheet.Subscribers.Subscription", b =>
                 {
-                    b.HasOne("Broadsheet.Subscribers.ConsentRecord", "CurrentConsent")
-                        .WithMany()
-                        .HasForeignKey("CurrentConsentId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
                     b.HasOne("Broadsheet.Newsletters.Newsletter", "Newsletter")
                         .WithMany()
                         .HasForeignKey("NewsletterId")
@@ -777,8 +770,6 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasForeignKey("SubscriberId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-
-                    b.Navigation("CurrentConsent");
 
                     b.Navigation("Newsletter");
 

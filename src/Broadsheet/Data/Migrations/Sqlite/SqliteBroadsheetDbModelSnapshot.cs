@@ -602,8 +602,6 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CurrentConsentId");
-
                     b.HasIndex("NewsletterId", "Status");
 
                     b.HasIndex("SubscriberId", "NewsletterId")
@@ -725,11 +723,6 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Broadsheet.Subscribers.Subscription", b =>
                 {
-                    b.HasOne("Broadsheet.Subscribers.ConsentRecord", "CurrentConsent")
-                        .WithMany()
-                        .HasForeignKey("CurrentConsentId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
                     b.HasOne("Broadsheet.Newsletters.Newsletter", "Newsletter")
                         .WithMany()
                         .HasForeignKey("NewsletterId")
@@ -741,8 +734,6 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .HasForeignKey("SubscriberId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-
-                    b.Navigation("CurrentConsent");
 
                     b.Navigation("Newsletter");
 

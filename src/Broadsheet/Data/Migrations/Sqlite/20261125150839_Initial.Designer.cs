@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Broadsheet.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteBroadsheetDb))]
-    [Migration("20261125150122_Initial")]
+    [Migration("20261125150839_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -605,8 +605,6 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CurrentConsentId");
-
                     b.HasIndex("NewsletterId", "Status");
 
                     b.HasIndex("SubscriberId", "NewsletterId")
@@ -728,11 +726,6 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Broadsheet.Subscribers.Subscription", b =>
                 {
-                    b.HasOne("Broadsheet.Subscribers.ConsentRecord", "CurrentConsent")
-                        .WithMany()
-                        .HasForeignKey("CurrentConsentId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
                     b.HasOne("Broadsheet.Newsletters.Newsletter", "Newsletter")
                         .WithMany()
                         .HasForeignKey("NewsletterId")
@@ -744,8 +737,6 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .HasForeignKey("SubscriberId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-
-                    b.Navigation("CurrentConsent");
 
                     b.Navigation("Newsletter");
 

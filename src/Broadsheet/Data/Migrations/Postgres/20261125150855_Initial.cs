@@ -269,6 +269,39 @@ namespace Broadsheet.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "Subscriptions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SubscriberId = table.Column<long>(type: "bigint", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ConfirmedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    UnsubscribedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ConfirmationSentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ExistingNoticeSentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CurrentConsentId = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Subscriptions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Subscriptions_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Subscriptions_Subscribers_SubscriberId",
+                        column: x => x.SubscriberId,
+                        principalTable: "Subscribers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Consents",
                 columns: table => new
                 {
@@ -294,43 +327,10 @@ namespace Broadsheet.Data.Migrations.Postgres
                         principalTable: "Subscribers",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
-                });
-
-            migrationBuilder.CreateTable(
-                name: "Subscriptions",
-                columns: table => new
-                {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SubscriberId = table.Column<long>(type: "bigint", nullable: false),
-                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
-                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    ConfirmedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    UnsubscribedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    ConfirmationSentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    ExistingNoticeSentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    CurrentConsentId = table.Column<long>(type: "bigint", nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_Subscriptions", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_Subscriptions_Consents_CurrentConsentId",
-                        column: x => x.CurrentConsentId,
-                        principalTable: "Consents",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.SetNull);
-                    table.ForeignKey(
-                        name: "FK_Subscriptions_Newsletters_NewsletterId",
-                        column: x => x.NewsletterId,
-                        principalTable: "Newsletters",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                    table.ForeignKey(
-                        name: "FK_Subscriptions_Subscribers_SubscriberId",
-                        column: x => x.SubscriberId,
-                        principalTable: "Subscribers",
+                        name: "FK_Consents_Subscriptions_SubscriptionId",
+                        column: x => x.SubscriptionId,
+                        principalTable: "Subscriptions",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -423,11 +423,6 @@ namespace Broadsheet.Data.Migrations.Postgres
                 .Annotation("Npgsql:IndexOperators", new[] { "text_pattern_ops" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Subscriptions_CurrentConsentId",
-                table: "Subscriptions",
-                column: "CurrentConsentId");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_Subscriptions_NewsletterId_Status",
                 table: "Subscriptions",
                 columns: new[] { "NewsletterId", "Status" });
@@ -443,31 +438,11 @@ namespace Broadsheet.Data.Migrations.Postgres
                 table: "Suppressions",
                 column: "AddressHash",
                 unique: true);
-
-            migrationBuilder.AddForeignKey(
-                name: "FK_Consents_Subscriptions_SubscriptionId",
-                table: "Consents",
-                column: "SubscriptionId",
-                principalTable: "Subscriptions",
-                principalColumn: "Id",
-                onDelete: ReferentialAction.Cascade);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropForeignKey(
-                name: "FK_Consents_Subscribers_SubscriberId",
-                table: "Consents");
-
-            migrationBuilder.DropForeignKey(
-                name: "FK_Subscriptions_Subscribers_SubscriberId",
-                table: "Subscriptions");
-
-            migrationBuilder.DropForeignKey(
-                name: "FK_Consents_Subscriptions_SubscriptionId",
-                table: "Consents");
-
             migrationBuilder.DropTable(
                 name: "ApiTokens");
 
@@ -476,6 +451,9 @@ namespace Broadsheet.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "AuditEntries");
+
+            migrationBuilder.DropTable(
+                name: "Consents");
 
             migrationBuilder.DropTable(
                 name: "DataProtectionKeys");
@@ -502,16 +480,13 @@ namespace Broadsheet.Data.Migrations.Postgres
                 name: "AdminUsers");
 
             migrationBuilder.DropTable(
-                name: "Subscribers");
-
-            migrationBuilder.DropTable(
                 name: "Subscriptions");
 
             migrationBuilder.DropTable(
-                name: "Consents");
+                name: "Newsletters");
 
             migrationBuilder.DropTable(
-                name: "Newsletters");
+                name: "Subscribers");
         }
     }
 }

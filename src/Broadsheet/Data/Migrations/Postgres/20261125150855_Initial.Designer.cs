@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Broadsheet.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresBroadsheetDb))]
-    [Migration("20261125150138_Initial")]
+    [Migration("20261125150855_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -637,8 +637,6 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CurrentConsentId");
-
                     b.HasIndex("NewsletterId", "Status");
 
                     b.HasIndex("SubscriberId", "NewsletterId")
@@ -764,11 +762,6 @@ namespace Broadsheet.Data.Migrations.Postgres
 
             modelBuilder.Entity("Broadsheet.Subscribers.Subscription", b =>
                 {
-                    b.HasOne("Broadsheet.Subscribers.ConsentRecord", "CurrentConsent")
-                        .WithMany()
-                        .HasForeignKey("CurrentConsentId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
                     b.HasOne("Broadsheet.Newsletters.Newsletter", "Newsletter")
                         .WithMany()
                         .HasForeignKey("NewsletterId")
@@ -780,8 +773,6 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasForeignKey("SubscriberId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-
-                    b.Navigation("CurrentConsent");
 
                     b.Navigation("Newsletter");
 

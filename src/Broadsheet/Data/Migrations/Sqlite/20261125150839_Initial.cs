@@ -267,6 +267,39 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "Subscriptions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubscriberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ConfirmedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    UnsubscribedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ConfirmationSentAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ExistingNoticeSentAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CurrentConsentId = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Subscriptions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Subscriptions_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Subscriptions_Subscribers_SubscriberId",
+                        column: x => x.SubscriberId,
+                        principalTable: "Subscribers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Consents",
                 columns: table => new
                 {
@@ -292,43 +325,10 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         principalTable: "Subscribers",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
-                });
-
-            migrationBuilder.CreateTable(
-                name: "Subscriptions",
-                columns: table => new
-                {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    SubscriberId = table.Column<long>(type: "INTEGER", nullable: false),
-                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
-                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    ConfirmedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    UnsubscribedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    ConfirmationSentAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    ExistingNoticeSentAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    CurrentConsentId = table.Column<long>(type: "INTEGER", nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_Subscriptions", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_Subscriptions_Consents_CurrentConsentId",
-                        column: x => x.CurrentConsentId,
-                        principalTable: "Consents",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.SetNull);
-                    table.ForeignKey(
-                        name: "FK_Subscriptions_Newsletters_NewsletterId",
-                        column: x => x.NewsletterId,
-                        principalTable: "Newsletters",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                    table.ForeignKey(
-                        name: "FK_Subscriptions_Subscribers_SubscriberId",
-                        column: x => x.SubscriberId,
-                        principalTable: "Subscribers",
+                        name: "FK_Consents_Subscriptions_SubscriptionId",
+                        column: x => x.SubscriptionId,
+                        principalTable: "Subscriptions",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -420,11 +420,6 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Subscriptions_CurrentConsentId",
-                table: "Subscriptions",
-                column: "CurrentConsentId");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_Subscriptions_NewsletterId_Status",
                 table: "Subscriptions",
                 columns: new[] { "NewsletterId", "Status" });
@@ -440,31 +435,11 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 table: "Suppressions",
                 column: "AddressHash",
                 unique: true);
-
-            migrationBuilder.AddForeignKey(
-                name: "FK_Consents_Subscriptions_SubscriptionId",
-                table: "Consents",
-                column: "SubscriptionId",
-                principalTable: "Subscriptions",
-                principalColumn: "Id",
-                onDelete: ReferentialAction.Cascade);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropForeignKey(
-                name: "FK_Consents_Subscribers_SubscriberId",
-                table: "Consents");
-
-            migrationBuilder.DropForeignKey(
-                name: "FK_Subscriptions_Subscribers_SubscriberId",
-                table: "Subscriptions");
-
-            migrationBuilder.DropForeignKey(
-                name: "FK_Consents_Subscriptions_SubscriptionId",
-                table: "Consents");
-
             migrationBuilder.DropTable(
                 name: "ApiTokens");
 
@@ -473,6 +448,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "AuditEntries");
+
+            migrationBuilder.DropTable(
+                name: "Consents");
 
             migrationBuilder.DropTable(
                 name: "DataProtectionKeys");
@@ -499,16 +477,13 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 name: "AdminUsers");
 
             migrationBuilder.DropTable(
-                name: "Subscribers");
-
-            migrationBuilder.DropTable(
                 name: "Subscriptions");
 
             migrationBuilder.DropTable(
-                name: "Consents");
+                name: "Newsletters");
 
             migrationBuilder.DropTable(
-                name: "Newsletters");
+                name: "Subscribers");
         }
     }
 }
