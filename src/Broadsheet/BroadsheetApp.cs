@@ -63,6 +63,7 @@ public static class BroadsheetApp
         services.AddMemoryCache();
         services.AddSingleton<ArticleLookup>();
         services.AddSingleton<NewsletterDirectory>();
+        services.AddSingleton<SqliteWriteGate>();
         services.AddOutputCache(o => o.AddPolicy(ArticleCache.PolicyName, new ArticleCache()));
         services.AddRazorPages(o => o.RootDirectory = "/");
         services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
@@ -79,6 +80,7 @@ public static class BroadsheetApp
 
         var app = builder.Build();
         await DatabaseSetup.MigrateAsync(app.Services);
+        await app.Services.GetRequiredService<SuppressionKey>().GetAsync(CancellationToken.None); // before any request races to create it
         await DemoContent.EnsureAsync(app.Services, app.Services.GetRequiredService<IOptions<SiteOptions>>().Value, config.GetValue("Demo:Seed", false));
         app.Logger.LogInformation("Data folder: {DataPath}; database: {Provider}; mail: {Transport}", dataPath, config["Database:Provider"] ?? "sqlite", transport);
 

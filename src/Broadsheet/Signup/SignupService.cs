@@ -29,7 +29,7 @@ public sealed record SignupResult(SignupState State, SignupProblem Problem = Sig
 /// </summary>
 public sealed class SignupService(
     BroadsheetDb db, MailQueue mail, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
-    SuppressionList suppressions, NewsletterDirectory directory, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
+    SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
 {
     private const int Attempts = 3;
 
@@ -77,6 +77,7 @@ public sealed class SignupService(
         var key = EmailAddressRule.Key(email);
         var ids = newsletters.Select(n => n.Id).ToList();
 
+        using var gate = await writeGate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.Database.AutoSavepointsEnabled = false; // one SaveChanges inside our own transaction: a savepoint would only add round trips
         var subscriber = await db.Subscribers
