@@ -44,6 +44,7 @@ public static class BroadsheetApp
         services.AddScoped<SuppressionList>();
         services.AddSingleton<SuppressionKey>();
         services.AddScoped<PersonalData>();
+        services.AddScoped<Unsubscribing>();
         services.AddSingleton<JobSignal>();
         services.AddScoped<BulkActions>();
         services.AddScoped<IJobRunner>(sp => sp.GetRequiredService<BulkActions>());
@@ -105,6 +106,7 @@ public static class BroadsheetApp
         app.MapNewsletters();
         app.MapSubscriberExport();
         app.MapImports();
+        app.MapOneClickUnsubscribe();
         app.MapOpenApi();
         app.MapGet("/healthz", async (BroadsheetDb db, CancellationToken ct) =>
             await db.Database.CanConnectAsync(ct) ? Results.Text("ok") : Results.Text("database unreachable", statusCode: 503)).ExcludeFromDescription();

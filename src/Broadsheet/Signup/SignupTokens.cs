@@ -12,6 +12,8 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
 {
     private readonly ITimeLimitedDataProtector _confirm = provider.CreateProtector("Broadsheet.Signup.Confirm.v1").ToTimeLimitedDataProtector();
     private readonly ITimeLimitedDataProtector _more = provider.CreateProtector("Broadsheet.Signup.MoreNewsletters.v1").ToTimeLimitedDataProtector();
+    // Unsubscribe links must keep working in old emails, so they do not expire; they name one subscription only.
+    private readonly IDataProtector _unsubscribe = provider.CreateProtector("Broadsheet.Unsubscribe.v1");
     private readonly ITimeLimitedDataProtector _owner = provider.CreateProtector("Broadsheet.Signup.OwnerLink.v1").ToTimeLimitedDataProtector();
 
     /// <summary>How long the "Click here" link after a sign-up may add newsletters for the address.</summary>
@@ -28,10 +30,15 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
     public string ForMoreNewsletters(string email) => _more.Protect(email, MoreNewslettersLifetime);
     public string? ReadMoreNewsletters(string? token) => Unprotect(_more, token);
 
+    public string ForUnsubscribe(long subscriptionId) => _unsubscribe.Protect(subscriptionId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public long? ReadUnsubscribe(string? token) =>
+        long.TryParse(Unprotect(_unsubscribe, token), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
+
     public string ForOwnerLink(string email) => _owner.Protect(email, OwnerLinkLifetime);
     public string? ReadOwnerLink(string? token) => Unprotect(_owner, token);
 
-    private static string? Unprotect(ITimeLimitedDataProtector protector, string? token)
+    private static string? Unprotect(IDataProtector protector, string? token)
     {
         if (string.IsNullOrWhiteSpace(token) || token.Length > 4096) return null;
         try

@@ -11,16 +11,63 @@ namespace Broadsheet.Subscribers;
 /// The reader's own page, reached from a link in one of our emails (a signed owner token): their subscriptions,
 /// a copy of their data, and erasure.
 /// </summary>
-public sealed class PreferencesPageModel(BroadsheetDb db, SignupTokens tokens, PersonalData personal, OwnerProof owner) : PageModel
+public sealed class PreferencesPageModel(BroadsheetDb db, SignupTokens tokens, PersonalData personal, OwnerProof owner, Unsubscribing unsubscribing) : PageModel
 {
     [BindProperty(SupportsGet = true, Name = "o")] public string? Token { get; set; }
     public Subscriber? Subscriber { get; private set; }
     public List<Subscription> Subscriptions { get; private set; } = [];
+    public List<Newsletters.Newsletter> Others { get; private set; } = [];
+    public string? Message { get; private set; }
     public bool Erased { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         if (await LoadAsync(ct) is { } s) owner.Add(HttpContext, s.Email);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostUnsubscribeAsync(long subscription, CancellationToken ct)
+    {
+        if (await LoadAsync(ct) is null) return Page();
+        if (Subscriptions.Any(s => s.Id == subscription)) await unsubscribing.OneAsync(subscription, ct);
+        Message = "Unsubscribed.";
+        await LoadAsync(ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostUnsubscribeAllAsync(CancellationToken ct)
+    {
+        if (await LoadAsync(ct) is not { } s) return Page();
+        await unsubscribing.AllAsync(s.Id, ct);
+        Message = "You are unsubscribed from everything.";
+        await LoadAsync(ct);
+        return Page();
+    }
+
+    /// <summary>The link proved the reader owns the address, so a newsletter chosen here is active at once.</summary>
+    public async Task<IActionResult> OnPostSubscribeAsync(string newsletter, CancellationToken ct)
+    {
+        if (await LoadAsync(ct) is not { } s) return Page();
+        var n = Others.FirstOrDefault(x => x.Slug == newsletter);
+        if (n is not null)
+        {
+            var now = DateTime.UtcNow;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var sub = await db.Subscriptions.FirstOrDefaultAsync(x => x.SubscriberId == s.Id && x.NewsletterId == n.Id, ct);
+            if (sub is null) db.Subscriptions.Add(sub = new Subscription { SubscriberId = s.Id, NewsletterId = n.Id, CreatedAt = now });
+            sub.Status = SubscriptionStatus.Active;
+            sub.ConfirmedAt = now;
+            sub.UnsubscribedAt = null;
+            var consent = db.Consents.Add(new ConsentRecord { Subscription = sub, SubscriberId = s.Id, NewsletterId = n.Id, Wording = "chosen on the preference page", GivenAt = now, ConfirmedAt = now }).Entity;
+            await db.Subscribers.Where(x => x.Id == s.Id && x.Status == SubscriberStatus.Unsubscribed)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.Status, SubscriberStatus.Active), ct);
+            await db.SaveChangesAsync(ct);
+            sub.CurrentConsentId = consent.Id;
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            Message = $"Subscribed to {n.Name}.";
+        }
+        await LoadAsync(ct);
         return Page();
     }
 
@@ -49,7 +96,11 @@ public sealed class PreferencesPageModel(BroadsheetDb db, SignupTokens tokens, P
         var key = EmailAddressRule.Key(email);
         Subscriber = await db.Subscribers.AsNoTracking().FirstOrDefaultAsync(s => s.NormalizedEmail == key, ct);
         if (Subscriber is not null)
-            Subscriptions = await db.Subscriptions.AsNoTracking().Include(x => x.Newsletter).Where(x => x.SubscriberId == Subscriber.Id).ToListAsync(ct);
+        {
+            Subscriptions = await db.Subscriptions.AsNoTracking().Include(x => x.Newsletter).Where(x => x.SubscriberId == Subscriber.Id).OrderBy(x => x.Newsletter.Name).ToListAsync(ct);
+            var active = Subscriptions.Where(x => x.Status != SubscriptionStatus.Unsubscribed).Select(x => x.NewsletterId).ToList();
+            Others = await db.Newsletters.AsNoTracking().Where(n => n.IsPublic && !n.IsArchived && !active.Contains(n.Id)).OrderBy(n => n.Name).ToListAsync(ct);
+        }
         return Subscriber;
     }
 }

@@ -12,7 +12,7 @@ namespace Broadsheet.Subscribers;
 
 /// <summary>One subscriber: subscriptions, consent history, attributes, mail sent; edit, unsubscribe, delete, export, erase.</summary>
 [Authorize(Policy = Policies.Viewer, AuthenticationSchemes = ConsoleAuth.CookieScheme)]
-public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData personal) : PageModel
+public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData personal, Unsubscribing unsubscribing) : PageModel
 {
     public Subscriber Subscriber { get; private set; } = null!;
     public List<Subscription> Subscriptions { get; private set; } = [];
@@ -72,18 +72,12 @@ public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData pers
     public async Task<IActionResult> OnPostUnsubscribeAsync(long id, int? newsletterId, CancellationToken ct)
     {
         if (!CanEdit) return Forbid();
-        var s = await db.Subscribers.Include(x => x.Subscriptions).FirstOrDefaultAsync(x => x.Id == id, ct);
-        if (s is null) return NotFound();
-        var now = DateTime.UtcNow;
-        foreach (var sub in s.Subscriptions.Where(x => x.Status != SubscriptionStatus.Unsubscribed && (newsletterId is null || x.NewsletterId == newsletterId)))
-        {
-            sub.Status = SubscriptionStatus.Unsubscribed;
-            sub.UnsubscribedAt = now;
-            await db.Consents.Where(c => c.Id == sub.CurrentConsentId && c.WithdrawnAt == null).ExecuteUpdateAsync(u => u.SetProperty(c => c.WithdrawnAt, now), ct);
-        }
-        if (newsletterId is null) s.Status = SubscriberStatus.Unsubscribed;
+        var subscriptionId = newsletterId is null ? null
+            : await db.Subscriptions.Where(x => x.SubscriberId == id && x.NewsletterId == newsletterId).Select(x => (long?)x.Id).FirstOrDefaultAsync(ct);
+        if (!await db.Subscribers.AnyAsync(x => x.Id == id, ct) || (newsletterId is not null && subscriptionId is null)) return NotFound();
         AuditLog.Record(db, User, "subscriber.unsubscribe", $"subscriber #{id}", newsletterId?.ToString() ?? "all");
-        await db.SaveChangesAsync(ct);
+        if (subscriptionId is long one) await unsubscribing.OneAsync(one, ct);
+        else await unsubscribing.AllAsync(id, ct);
         Message = "Unsubscribed.";
         return await ShowAsync(id, ct);
     }
