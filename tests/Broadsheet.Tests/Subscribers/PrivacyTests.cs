@@ -31,7 +31,7 @@ public abstract partial class PrivacyTests(AppFixture app)
 
         var page = await reader.GetStringAsync(SignupHttp.Local(link));
         Assert.Contains(email, page);
-        Assert.Contains("The Morning Briefing: active", page);
+        Assert.Contains("The Morning Briefing</strong>: active", page);
         var token = AntiforgeryField().Match(page).Groups[1].Value;
         var action = WebUtility.HtmlDecode(DownloadAction().Match(page).Groups[1].Value);
         using var download = await reader.PostAsync(action, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
