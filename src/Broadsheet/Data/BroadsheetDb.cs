@@ -55,6 +55,8 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.Property(s => s.NormalizedEmail).HasMaxLength(254);
             e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
             e.Property(s => s.Source).HasMaxLength(2000);
+            e.Property(s => s.SourceSection).HasMaxLength(100);
+            e.HasIndex(s => s.SourceSection);
             e.Property(s => s.Name).HasMaxLength(200);
             if (Database.IsNpgsql()) e.Property(s => s.Attributes).HasColumnType("jsonb");
             e.HasIndex(s => s.CreatedAt);

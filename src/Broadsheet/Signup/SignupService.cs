@@ -1,3 +1,4 @@
+using Broadsheet.Articles;
 using System.Data.Common;
 using Broadsheet.Data;
 using Broadsheet.Mail;
@@ -29,7 +30,7 @@ public sealed record SignupResult(SignupState State, SignupProblem Problem = Sig
 /// </summary>
 public sealed class SignupService(
     BroadsheetDb db, MailQueue mail, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
-    SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
+    SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, ArticleLookup articles, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
 {
     private const int Attempts = 3;
 
@@ -86,7 +87,11 @@ public sealed class SignupService(
 
         if (subscriber is null)
         {
-            subscriber = new Subscriber { Email = email, NormalizedEmail = key, Source = Truncate(request.SourceUrl), CreatedAt = now };
+            subscriber = new Subscriber
+            {
+                Email = email, NormalizedEmail = key, Source = Truncate(request.SourceUrl), CreatedAt = now,
+                SourceSection = await SectionOfAsync(request.SourceUrl, ct),
+            };
             db.Subscribers.Add(subscriber);
         }
         else if (subscriber.Status == SubscriberStatus.Suppressed)
@@ -201,6 +206,17 @@ public sealed class SignupService(
     private static async Task<bool> ClaimAsync(IQueryable<Subscription> row,
         Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Subscription>> stamp, CancellationToken ct) =>
         await row.ExecuteUpdateAsync(stamp, ct) == 1;
+
+    /// <summary>The section of the article at <paramref name="sourceUrl"/> (a path or a URL of this site's /articles/SLUG), if any.</summary>
+    private async Task<string?> SectionOfAsync(string? sourceUrl, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(sourceUrl)) return null;
+        var path = Uri.TryCreate(sourceUrl, UriKind.Absolute, out var absolute) ? absolute.AbsolutePath : sourceUrl.Split('?', '#')[0];
+        const string prefix = "/articles/";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal) || path.Length == prefix.Length) return null;
+        var slug = Uri.UnescapeDataString(path[prefix.Length..].TrimEnd('/'));
+        return slug.Length > 200 ? null : (await articles.BySlugAsync(db, slug, ct))?.Section;
+    }
 
     private static bool Due(DateTime? last, TimeSpan interval, DateTime now) => last is null || now - last.Value >= interval;
 

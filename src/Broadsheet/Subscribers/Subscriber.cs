@@ -18,6 +18,9 @@ public class Subscriber
 
     public SubscriberStatus Status { get; set; } = SubscriberStatus.Active;
     public string? Source { get; set; }
+
+    /// <summary>Section of the article the reader signed up from (e.g. Analysis), when it was an article page.</summary>
+    public string? SourceSection { get; set; }
     public DateTime CreatedAt { get; set; }
     public List<Subscription> Subscriptions { get; set; } = [];
 }

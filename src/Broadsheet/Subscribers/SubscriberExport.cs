@@ -31,18 +31,18 @@ public static class SubscriberExport
         http.Response.ContentType = "text/csv; charset=utf-8";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"subscribers-{DateTime.UtcNow:yyyyMMdd-HHmm}.csv\"";
         await using var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false), 64 * 1024);
-        await writer.WriteLineAsync("email,name,status,created_at,source,newsletters,attributes");
+        await writer.WriteLineAsync("email,name,status,created_at,source,source_section,newsletters,attributes");
         long after = 0;
         while (true)
         {
             var batch = await query.Where(s => s.Id > after).OrderBy(s => s.Id).Take(BatchSize)
-                .Select(s => new { s.Id, s.Email, s.Name, s.Status, s.CreatedAt, s.Source, s.Attributes, Subs = s.Subscriptions.Select(x => new { x.NewsletterId, x.Status }).ToList() })
+                .Select(s => new { s.Id, s.Email, s.Name, s.Status, s.CreatedAt, s.Source, s.SourceSection, s.Attributes, Subs = s.Subscriptions.Select(x => new { x.NewsletterId, x.Status }).ToList() })
                 .ToListAsync(ct);
             foreach (var s in batch)
             {
                 var memberships = string.Join(' ', s.Subs.Select(x => $"{names.GetValueOrDefault(x.NewsletterId)}:{x.Status.ToString().ToLowerInvariant()}"));
                 await writer.WriteLineAsync(string.Join(',', Csv.Field(s.Email), Csv.Field(s.Name), s.Status.ToString().ToLowerInvariant(),
-                    s.CreatedAt.ToString("yyyy-MM-ddTHH:mm:ssZ"), Csv.Field(s.Source), Csv.Field(memberships), Csv.Field(s.Attributes)));
+                    s.CreatedAt.ToString("yyyy-MM-ddTHH:mm:ssZ"), Csv.Field(s.Source), Csv.Field(s.SourceSection), Csv.Field(memberships), Csv.Field(s.Attributes)));
             }
             await writer.FlushAsync(ct);
             if (batch.Count < BatchSize) break;

@@ -24,6 +24,9 @@ public sealed record SubscriberFilter
     /// <summary>Part of the page address the subscriber signed up from, e.g. "/articles/" or a section path.</summary>
     [JsonPropertyName("source")] public string? Source { get; init; }
 
+    /// <summary>Section of the article page the subscriber signed up from.</summary>
+    [JsonPropertyName("section")] public string? Section { get; init; }
+
     [JsonPropertyName("from")] public DateOnly? From { get; init; }
     [JsonPropertyName("to")] public DateOnly? To { get; init; }
 
@@ -52,6 +55,7 @@ public sealed record SubscriberFilter
         }
         if (Status is { } status) query = query.Where(s => s.Status == status);
         if (!string.IsNullOrWhiteSpace(Source)) query = query.Where(s => s.Source != null && s.Source.Contains(Source.Trim()));
+        if (!string.IsNullOrWhiteSpace(Section)) query = query.Where(s => s.SourceSection == Section.Trim());
         if (From is { } from)
         {
             var start = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
@@ -78,6 +82,7 @@ public sealed record SubscriberFilter
         Subscription = Enum.TryParse<SubscriptionStatus>(q["subscription"], true, out var sub) ? sub : null,
         Status = Enum.TryParse<SubscriberStatus>(q["status"], true, out var st) ? st : null,
         Source = Text(q["source"]),
+        Section = Text(q["section"]),
         From = DateOnly.TryParse(q["from"], System.Globalization.CultureInfo.InvariantCulture, out var f) ? f : null,
         To = DateOnly.TryParse(q["to"], System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null,
     };
@@ -92,6 +97,7 @@ public sealed record SubscriberFilter
         Add("subscription", Subscription?.ToString());
         Add("status", Status?.ToString());
         Add("source", Source);
+        Add("section", Section);
         Add("from", From?.ToString("yyyy-MM-dd"));
         Add("to", To?.ToString("yyyy-MM-dd"));
         return string.Join('&', parts);

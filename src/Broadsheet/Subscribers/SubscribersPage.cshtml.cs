@@ -21,6 +21,7 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
     public Dictionary<long, List<(string Newsletter, SubscriptionStatus Status)>> Memberships { get; private set; } = [];
     public List<Newsletter> Newsletters { get; private set; } = [];
     public List<Segment> Segments { get; private set; } = [];
+    public List<string> Sections { get; private set; } = [];
     public long Total { get; private set; }
     public string? Next { get; private set; }
     public string? Message { get; private set; }
@@ -41,6 +42,7 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
             .GroupBy(x => x.SubscriberId).ToDictionary(g => g.Key, g => g.Select(x => (x.Name, x.Status)).ToList());
         Newsletters = await db.Newsletters.AsNoTracking().OrderBy(n => n.Name).ToListAsync(ct);
         Segments = await db.Segments.AsNoTracking().OrderBy(x => x.Name).ToListAsync(ct);
+        Sections = await db.Articles.Select(a => a.Section).Distinct().OrderBy(x => x).ToListAsync(ct);
     }
 
     public async Task<IActionResult> OnPostBulkAsync(string action, string? newsletter, CancellationToken ct)

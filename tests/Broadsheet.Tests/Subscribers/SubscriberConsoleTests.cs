@@ -198,7 +198,7 @@ public abstract class SubscriberConsoleTests(AppFixture app)
         Assert.Null(response.Content.Headers.ContentLength); // streamed, not buffered
         Assert.Contains("attachment", response.Content.Headers.ContentDisposition!.ToString());
         var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("email,name,status,created_at,source,newsletters,attributes", lines[0]);
+        Assert.Equal("email,name,status,created_at,source,source_section,newsletters,attributes", lines[0]);
         Assert.Equal(4, lines.Length - 1); // rows 0, 2, 4 and 6 are in the default newsletter
         Assert.StartsWith($"{tag}-000@example.com,\"'=HYPERLINK(\"\"x\"\"), Esq.\",active,2021-03-01T00:00:00Z,", lines[1]);
         Assert.Contains($"{TestData.Default}:active", lines[1]);

@@ -578,6 +578,10 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
 
+                    b.Property<string>("SourceSection")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -591,6 +595,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .IsUnique();
 
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("NormalizedEmail"), new[] { "text_pattern_ops" });
+
+                    b.HasIndex("SourceSection");
 
                     b.ToTable("Subscribers");
                 });

@@ -550,6 +550,10 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SourceSection")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -561,6 +565,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
+
+                    b.HasIndex("SourceSection");
 
                     b.ToTable("Subscribers");
                 });

@@ -218,6 +218,7 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     Attributes = table.Column<string>(type: "TEXT", nullable: false),
                     Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     Source = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    SourceSection = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
@@ -418,6 +419,11 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 table: "Subscribers",
                 column: "NormalizedEmail",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_SourceSection",
+                table: "Subscribers",
+                column: "SourceSection");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscriptions_NewsletterId_Status",

@@ -220,6 +220,7 @@ namespace Broadsheet.Data.Migrations.Postgres
                     Attributes = table.Column<string>(type: "jsonb", nullable: false),
                     Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     Source = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    SourceSection = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -421,6 +422,11 @@ namespace Broadsheet.Data.Migrations.Postgres
                 column: "NormalizedEmail",
                 unique: true)
                 .Annotation("Npgsql:IndexOperators", new[] { "text_pattern_ops" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_SourceSection",
+                table: "Subscribers",
+                column: "SourceSection");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscriptions_NewsletterId_Status",

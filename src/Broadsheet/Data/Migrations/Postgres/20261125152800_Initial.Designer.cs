@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Broadsheet.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresBroadsheetDb))]
-    [Migration("20261125150855_Initial")]
+    [Migration("20261125152800_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -581,6 +581,10 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
 
+                    b.Property<string>("SourceSection")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -594,6 +598,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .IsUnique();
 
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("NormalizedEmail"), new[] { "text_pattern_ops" });
+
+                    b.HasIndex("SourceSection");
 
                     b.ToTable("Subscribers");
                 });
