@@ -16,6 +16,9 @@ public static class Policies
         builder.AddPolicy(Owner, p => p.AddAuthenticationSchemes(ConsoleAuth.Schemes).RequireRole(nameof(AdminRole.Owner)));
     }
 
+    /// <summary>Editors and owners may change content; viewers only read.</summary>
+    public static bool CanEdit(ClaimsPrincipal user) => user.IsInRole(nameof(AdminRole.Editor)) || user.IsInRole(nameof(AdminRole.Owner));
+
     /// <summary>The name recorded in the audit log for whoever is signed in.</summary>
     public static string Actor(ClaimsPrincipal user) => user.Identity?.Name ?? "anonymous";
 

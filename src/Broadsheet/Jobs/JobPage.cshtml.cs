@@ -25,7 +25,7 @@ public sealed class JobPageModel(BroadsheetDb db) : PageModel
 
     public async Task<IActionResult> OnPostCancelAsync(long id, CancellationToken ct)
     {
-        if (!User.IsInRole(nameof(AdminRole.Editor)) && !User.IsInRole(nameof(AdminRole.Owner))) return Forbid();
+        if (!Policies.CanEdit(User)) return Forbid();
         await db.Jobs.Where(j => j.Id == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true), ct);
         AuditLog.Record(db, User, "job.cancel", id.ToString());

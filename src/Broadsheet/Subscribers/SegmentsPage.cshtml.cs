@@ -24,7 +24,7 @@ public sealed class SegmentsPageModel(BroadsheetDb db) : PageModel
 
     public async Task<IActionResult> OnPostDeleteAsync(int id, CancellationToken ct)
     {
-        if (!User.IsInRole(nameof(AdminRole.Editor)) && !User.IsInRole(nameof(AdminRole.Owner))) return Forbid();
+        if (!Policies.CanEdit(User)) return Forbid();
         var segment = await db.Segments.FindAsync([id], ct);
         if (segment is not null)
         {

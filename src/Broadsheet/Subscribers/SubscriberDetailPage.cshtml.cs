@@ -22,7 +22,7 @@ public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData pers
     public string? Message { get; private set; }
     public string? Error { get; private set; }
 
-    private bool CanEdit => User.IsInRole(nameof(AdminRole.Editor)) || User.IsInRole(nameof(AdminRole.Owner));
+    private bool CanEdit => Policies.CanEdit(User);
 
     public Task<IActionResult> OnGetAsync(long id, CancellationToken ct) => ShowAsync(id, ct);
 

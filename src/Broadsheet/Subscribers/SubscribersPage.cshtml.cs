@@ -47,7 +47,7 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
 
     public async Task<IActionResult> OnPostBulkAsync(string action, string? newsletter, CancellationToken ct)
     {
-        if (!User.IsInRole(nameof(AdminRole.Editor)) && !User.IsInRole(nameof(AdminRole.Owner))) return Forbid();
+        if (!Policies.CanEdit(User)) return Forbid();
         var kind = action switch
         {
             "add" => JobKind.AddToNewsletter,
@@ -67,7 +67,7 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
 
     public async Task<IActionResult> OnPostSegmentAsync(string? name, CancellationToken ct)
     {
-        if (!User.IsInRole(nameof(AdminRole.Editor)) && !User.IsInRole(nameof(AdminRole.Owner))) return Forbid();
+        if (!Policies.CanEdit(User)) return Forbid();
         name = (name ?? "").Trim();
         if (name.Length is 0 or > 200) return BadRequest();
         var filter = SubscriberFilter.FromQuery(Request.Query);
