@@ -58,8 +58,10 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.Property(s => s.SourceSection).HasMaxLength(100);
             e.HasIndex(s => s.SourceSection);
             e.Property(s => s.Name).HasMaxLength(200);
+            var byName = e.HasIndex(s => s.Name);
+            if (Database.IsNpgsql()) byName.HasOperators("text_pattern_ops");
             if (Database.IsNpgsql()) e.Property(s => s.Attributes).HasColumnType("jsonb");
-            e.HasIndex(s => s.CreatedAt);
+            e.HasIndex(s => new { s.CreatedAt, s.Id }); // the console list pages by (CreatedAt, Id)
         });
 
         b.Entity<Suppression>(e =>
@@ -144,9 +146,7 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.HasOne(c => c.Subscription).WithMany().HasForeignKey(c => c.SubscriptionId);
             e.HasOne(c => c.Subscriber).WithMany().HasForeignKey(c => c.SubscriberId);
             e.HasIndex(c => c.Nonce).IsUnique();
-            // Rows written by set-based SQL (imports) and rows older than the column get a random nonce from the database.
-            e.Property(c => c.Nonce).HasMaxLength(32)
-                .HasDefaultValueSql(Database.IsNpgsql() ? "replace(gen_random_uuid()::text, '-', '')" : "lower(hex(randomblob(16)))");
+            e.Property(c => c.Nonce).HasMaxLength(32);
         });
 
         b.Entity<OutboundEmail>(e =>

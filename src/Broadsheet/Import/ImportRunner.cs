@@ -147,7 +147,7 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
                 Status = p.Pending ? SubscriptionStatus.Pending : SubscriptionStatus.Active, ConfirmedAt = p.Pending ? null : now,
             };
             db.Subscriptions.Add(sub);
-            consents.Add(new ConsentRecord { Subscription = sub, Subscriber = subscriber, NewsletterId = newsletter.Id, Wording = p.ConsentWording, GivenAt = now, ConfirmedAt = p.Pending ? null : now });
+            consents.Add(new ConsentRecord { Subscription = sub, Subscriber = subscriber, Nonce = null, NewsletterId = newsletter.Id, Wording = p.ConsentWording, GivenAt = now, ConfirmedAt = p.Pending ? null : now });
         }
         db.Consents.AddRange(consents);
         await db.SaveChangesAsync(ct);

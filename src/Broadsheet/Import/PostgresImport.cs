@@ -21,7 +21,7 @@ public static class PostgresImport
         await Execute(connection, """
             CREATE TEMP TABLE import_rows (line bigint, email text, normalized text, name text, attributes jsonb) ON COMMIT DROP;
             CREATE TEMP TABLE import_targets (subscriber_id bigint PRIMARY KEY) ON COMMIT DROP;
-            CREATE TEMP TABLE import_subscriptions (id bigint, subscriber_id bigint) ON COMMIT DROP;
+            CREATE TEMP TABLE import_subscriptions (id bigint, subscriber_id bigint, consent_id bigint) ON COMMIT DROP;
             """, ct);
 
         await using (var copy = await connection.BeginBinaryImportAsync("COPY import_rows (line, email, normalized, name, attributes) FROM STDIN (FORMAT BINARY)", ct))
@@ -62,21 +62,20 @@ public static class PostgresImport
                 """, ct);
         }
 
+        // Each subscription takes its consent's id from the Consents sequence as it is inserted, so the consent can
+        // then be written with that id and no subscription row is written twice.
         await Execute(connection, """
             WITH inserted AS (
-                INSERT INTO "Subscriptions" ("SubscriberId", "NewsletterId", "Status", "CreatedAt", "ConfirmedAt")
-                SELECT subscriber_id, @newsletter, @status, @now, @confirmed FROM import_targets
+                INSERT INTO "Subscriptions" ("SubscriberId", "NewsletterId", "Status", "CreatedAt", "ConfirmedAt", "CurrentConsentId")
+                SELECT subscriber_id, @newsletter, @status, @now, @confirmed, nextval(pg_get_serial_sequence('"Consents"', 'Id')) FROM import_targets
                 ON CONFLICT ("SubscriberId", "NewsletterId") DO NOTHING
-                RETURNING "Id", "SubscriberId")
-            INSERT INTO import_subscriptions SELECT "Id", "SubscriberId" FROM inserted;
+                RETURNING "Id", "SubscriberId", "CurrentConsentId")
+            INSERT INTO import_subscriptions SELECT "Id", "SubscriberId", "CurrentConsentId" FROM inserted;
             """, ct, ("newsletter", newsletter.Id), ("status", p.Pending ? "Pending" : "Active"), ("now", now), ("confirmed", p.Pending ? DBNull.Value : now));
 
         await Execute(connection, """
-            WITH consents AS (
-                INSERT INTO "Consents" ("SubscriptionId", "SubscriberId", "NewsletterId", "Wording", "GivenAt", "ConfirmedAt")
-                SELECT id, subscriber_id, @newsletter, @wording, @now, @confirmed FROM import_subscriptions
-                RETURNING "Id", "SubscriptionId")
-            UPDATE "Subscriptions" s SET "CurrentConsentId" = c."Id" FROM consents c WHERE s."Id" = c."SubscriptionId";
+            INSERT INTO "Consents" ("Id", "SubscriptionId", "SubscriberId", "NewsletterId", "Wording", "GivenAt", "ConfirmedAt")
+            SELECT consent_id, id, subscriber_id, @newsletter, @wording, @now, @confirmed FROM import_subscriptions;
             """, ct, ("newsletter", newsletter.Id), ("wording", p.ConsentWording), ("now", now), ("confirmed", p.Pending ? DBNull.Value : now));
     }
 

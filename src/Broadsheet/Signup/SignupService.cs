@@ -136,7 +136,7 @@ public sealed class SignupService(
                         && await ClaimAsync(db.Subscriptions.Where(s => s.Id == sub.Id && s.ConfirmationSentAt == confirmationSentAt),
                             u => u.SetProperty(s => s.ConfirmationSentAt, now), ct))
                     {
-                        var nonce = await db.Consents.Where(c => c.Id == consentId).Select(c => c.Nonce).FirstAsync(ct);
+                        var nonce = await db.Consents.Where(c => c.Id == consentId).Select(c => c.Nonce).FirstAsync(ct) ?? await GiveNonceAsync(consentId, ct);
                         confirmations.Add((sub, nonce, newsletter));
                     }
                     break;
@@ -160,7 +160,7 @@ public sealed class SignupService(
                         sub.Status = SubscriptionStatus.Pending;
                         sub.ConfirmedAt = null;
                         sub.ConfirmationSentAt = now;
-                        confirmations.Add((sub, record.Nonce, newsletter));
+                        confirmations.Add((sub, record.Nonce!, newsletter));
                     }
                     else
                     {
@@ -206,6 +206,14 @@ public sealed class SignupService(
     private static async Task<bool> ClaimAsync(IQueryable<Subscription> row,
         Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Subscription>> stamp, CancellationToken ct) =>
         await row.ExecuteUpdateAsync(stamp, ct) == 1;
+
+    /// <summary>An imported pending opt-in has no nonce until its first confirmation link is sent.</summary>
+    private async Task<string> GiveNonceAsync(long consentId, CancellationToken ct)
+    {
+        var nonce = Guid.NewGuid().ToString("N");
+        await db.Consents.Where(c => c.Id == consentId).ExecuteUpdateAsync(u => u.SetProperty(c => c.Nonce, nonce), ct);
+        return nonce;
+    }
 
     /// <summary>The section of the article at <paramref name="sourceUrl"/> (a path or a URL of this site's /articles/SLUG), if any.</summary>
     private async Task<string?> SectionOfAsync(string? sourceUrl, CancellationToken ct)

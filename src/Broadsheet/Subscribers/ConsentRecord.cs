@@ -9,8 +9,11 @@ public class ConsentRecord
     public long SubscriberId { get; set; }
     public Subscriber Subscriber { get; set; } = null!;
 
-    /// <summary>Random and unique: the confirmation link names the opt-in by it, so the link can be made before the row has an id.</summary>
-    public string Nonce { get; set; } = Guid.NewGuid().ToString("N");
+    /// <summary>
+    /// Random and unique: the confirmation link names the opt-in by it, so the link can be made before the row has
+    /// an id. Null where no link is ever sent (imports), which keeps bulk inserts off a randomly ordered index.
+    /// </summary>
+    public string? Nonce { get; set; } = Guid.NewGuid().ToString("N");
     public int NewsletterId { get; set; }
 
     /// <summary>The exact words shown beside the form, e.g. the module's heading and button.</summary>

@@ -37,10 +37,20 @@ public sealed record SubscriberFilter
         var query = db.Subscribers.AsQueryable();
         if (!string.IsNullOrWhiteSpace(Search))
         {
-            var term = Search.Trim().ToLowerInvariant().Replace("\\", "").Replace("%", "").Replace("_", "");
-            query = db.Database.IsNpgsql()
-                ? query.Where(s => s.NormalizedEmail.StartsWith(term) || EF.Functions.ILike(s.Name!, term + "%"))
-                : query.Where(s => s.NormalizedEmail.StartsWith(term) || EF.Functions.Like(s.Name!, term + "%"));
+            var typed = Search.Trim().Replace("\\", "").Replace("%", "").Replace("_", "");
+            var term = typed.ToLowerInvariant();
+            if (db.Database.IsNpgsql())
+            {
+                // Prefix LIKEs that the text_pattern_ops indexes on address and name can serve (an ILIKE could not):
+                // the name is matched as typed, in lower case and with a capital first letter.
+                var capital = term.Length > 0 ? char.ToUpperInvariant(term[0]) + term[1..] : term;
+                query = query.Where(s => s.NormalizedEmail.StartsWith(term)
+                    || s.Name!.StartsWith(typed) || s.Name!.StartsWith(term) || s.Name!.StartsWith(capital));
+            }
+            else
+            {
+                query = query.Where(s => s.NormalizedEmail.StartsWith(term) || EF.Functions.Like(s.Name!, term + "%"));
+            }
         }
         if (!string.IsNullOrWhiteSpace(Newsletter))
         {

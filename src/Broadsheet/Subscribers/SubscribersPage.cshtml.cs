@@ -22,7 +22,11 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
     public List<Newsletter> Newsletters { get; private set; } = [];
     public List<Segment> Segments { get; private set; } = [];
     public List<string> Sections { get; private set; } = [];
+    /// <summary>Counting stops here: an exact count of a million rows would cost more than the page itself.</summary>
+    public const int CountUpTo = 10_000;
+
     public long Total { get; private set; }
+    public string TotalText => Total > CountUpTo ? $"More than {CountUpTo:N0}" : Total.ToString("N0");
     public string? Next { get; private set; }
     public string? Message { get; private set; }
 
@@ -33,7 +37,7 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
             : SubscriberFilter.FromQuery(Request.Query);
         Sort = Enum.TryParse<SubscriberSort>(sort, true, out var s) ? s : SubscriberSort.Newest;
         var query = await Filter.ApplyAsync(db, ct);
-        Total = await query.LongCountAsync(ct);
+        Total = await query.Take(CountUpTo + 1).LongCountAsync(ct);
         (Rows, Next) = await SubscriberPage.ReadAsync(query, Sort, after, PageSize, ct);
 
         var ids = Rows.Select(r => r.Id).ToList();

@@ -480,11 +480,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<string>("Nonce")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasDefaultValueSql("replace(gen_random_uuid()::text, '-', '')");
+                        .HasColumnType("character varying(32)");
 
                     b.Property<string>("SourceUrl")
                         .HasMaxLength(2000)
@@ -589,7 +586,9 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("Name");
+
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Name"), new[] { "text_pattern_ops" });
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
@@ -597,6 +596,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("NormalizedEmail"), new[] { "text_pattern_ops" });
 
                     b.HasIndex("SourceSection");
+
+                    b.HasIndex("CreatedAt", "Id");
 
                     b.ToTable("Subscribers");
                 });

@@ -456,11 +456,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Nonce")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT")
-                        .HasDefaultValueSql("lower(hex(randomblob(16)))");
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("SourceUrl")
                         .HasMaxLength(2000)
@@ -561,12 +558,14 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("Name");
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
 
                     b.HasIndex("SourceSection");
+
+                    b.HasIndex("CreatedAt", "Id");
 
                     b.ToTable("Subscribers");
                 });

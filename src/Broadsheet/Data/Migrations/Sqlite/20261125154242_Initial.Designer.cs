@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Broadsheet.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteBroadsheetDb))]
-    [Migration("20261125152731_Initial")]
+    [Migration("20261125154242_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -459,11 +459,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Nonce")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT")
-                        .HasDefaultValueSql("lower(hex(randomblob(16)))");
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("SourceUrl")
                         .HasMaxLength(2000)
@@ -564,12 +561,14 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("Name");
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
 
                     b.HasIndex("SourceSection");
+
+                    b.HasIndex("CreatedAt", "Id");
 
                     b.ToTable("Subscribers");
                 });

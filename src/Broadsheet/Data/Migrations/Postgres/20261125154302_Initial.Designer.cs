@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Broadsheet.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresBroadsheetDb))]
-    [Migration("20261125152800_Initial")]
+    [Migration("20261125154302_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -483,11 +483,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<string>("Nonce")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasDefaultValueSql("replace(gen_random_uuid()::text, '-', '')");
+                        .HasColumnType("character varying(32)");
 
                     b.Property<string>("SourceUrl")
                         .HasMaxLength(2000)
@@ -592,7 +589,9 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("Name");
+
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Name"), new[] { "text_pattern_ops" });
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
@@ -600,6 +599,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("NormalizedEmail"), new[] { "text_pattern_ops" });
 
                     b.HasIndex("SourceSection");
+
+                    b.HasIndex("CreatedAt", "Id");
 
                     b.ToTable("Subscribers");
                 });

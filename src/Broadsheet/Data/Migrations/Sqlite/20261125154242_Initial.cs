@@ -308,7 +308,7 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .Annotation("Sqlite:Autoincrement", true),
                     SubscriptionId = table.Column<long>(type: "INTEGER", nullable: false),
                     SubscriberId = table.Column<long>(type: "INTEGER", nullable: false),
-                    Nonce = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false, defaultValueSql: "lower(hex(randomblob(16)))"),
+                    Nonce = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
                     NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
                     Wording = table.Column<string>(type: "TEXT", nullable: false),
                     SourceUrl = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
@@ -410,9 +410,14 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 columns: new[] { "Status", "NextAttemptAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Subscribers_CreatedAt",
+                name: "IX_Subscribers_CreatedAt_Id",
                 table: "Subscribers",
-                column: "CreatedAt");
+                columns: new[] { "CreatedAt", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_Name",
+                table: "Subscribers",
+                column: "Name");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_NormalizedEmail",

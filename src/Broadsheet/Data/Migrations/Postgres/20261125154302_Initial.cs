@@ -310,7 +310,7 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     SubscriptionId = table.Column<long>(type: "bigint", nullable: false),
                     SubscriberId = table.Column<long>(type: "bigint", nullable: false),
-                    Nonce = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, defaultValueSql: "replace(gen_random_uuid()::text, '-', '')"),
+                    Nonce = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
                     NewsletterId = table.Column<int>(type: "integer", nullable: false),
                     Wording = table.Column<string>(type: "text", nullable: false),
                     SourceUrl = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
@@ -412,9 +412,15 @@ namespace Broadsheet.Data.Migrations.Postgres
                 columns: new[] { "Status", "NextAttemptAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Subscribers_CreatedAt",
+                name: "IX_Subscribers_CreatedAt_Id",
                 table: "Subscribers",
-                column: "CreatedAt");
+                columns: new[] { "CreatedAt", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_Name",
+                table: "Subscribers",
+                column: "Name")
+                .Annotation("Npgsql:IndexOperators", new[] { "text_pattern_ops" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_NormalizedEmail",
