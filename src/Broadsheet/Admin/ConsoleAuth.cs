@@ -11,11 +11,20 @@ public static class ConsoleAuth
 {
     public const string CookieScheme = "Console";
     public const string StampClaim = "broadsheet:stamp";
-    public static readonly string[] Schemes = [AdminToken.Scheme, CookieScheme];
+
+    /// <summary>
+    /// Picks the scheme by path: the JSON API accepts only bearer tokens (so a signed-in browser cannot be made to
+    /// call it from another site), the console only its cookie.
+    /// </summary>
+    public const string ByPath = "Broadsheet";
+
+    public static readonly string[] Schemes = [ByPath];
 
     public static void AddConsoleAuth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddAuthentication(CookieScheme)
+        builder.Services.AddAuthentication(ByPath)
+            .AddPolicyScheme(ByPath, ByPath, o => o.ForwardDefaultSelector = c =>
+                c.Request.Path.StartsWithSegments("/api") ? AdminToken.Scheme : CookieScheme)
             .AddCookie(CookieScheme, o =>
             {
                 o.Cookie.Name = "bs_console";

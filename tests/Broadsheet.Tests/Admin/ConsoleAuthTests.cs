@@ -170,6 +170,20 @@ public sealed class ConsoleAuthTests(SqliteApp app)
         anonymous.DefaultRequestHeaders.Authorization = new("Bearer", "bs_made-up");
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/newsletters")).StatusCode);
     }
+
+    [Fact]
+    public async Task The_json_api_ignores_the_console_cookie_so_a_signed_in_browser_cannot_be_made_to_call_it()
+    {
+        var (owner, _) = await ConsoleHttp.SignedInAsync(app.Server, AdminRole.Owner);
+        using var _o = owner;
+        using var console = await owner.GetAsync("/admin/newsletters");
+        Assert.Equal(System.Net.HttpStatusCode.OK, console.StatusCode);
+        using var api = await owner.GetAsync("/api/newsletters");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, api.StatusCode);
+        using var bearer = app.Server.CreateClient(admin: true);
+        using var withToken = await bearer.GetAsync("/api/newsletters");
+        Assert.Equal(System.Net.HttpStatusCode.OK, withToken.StatusCode);
+    }
 }
 
 /// <summary>Small helpers for redirect targets, absolute or relative.</summary>
