@@ -20,15 +20,7 @@ public sealed class OwnerProof(IDataProtectionProvider provider)
     {
         var key = EmailAddressRule.Key(normalizedEmail);
         var addresses = Read(context.Request).Where(a => a != key).Prepend(key).Take(MaxAddresses);
-        context.Response.Cookies.Append(CookieName, _protector.Protect(string.Join('\n', addresses)), new CookieOptions
-        {
-            HttpOnly = true,
-            Secure = context.Request.IsHttps,
-            SameSite = SameSiteMode.Lax,
-            IsEssential = true,
-            MaxAge = TimeSpan.FromDays(365),
-            Path = "/",
-        });
+        context.Response.Cookies.Append(CookieName, _protector.Protect(string.Join('\n', addresses)), ReaderCookies.Options(context, TimeSpan.FromDays(365)));
     }
 
     private List<string> Read(HttpRequest request)

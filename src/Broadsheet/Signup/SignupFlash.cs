@@ -17,15 +17,7 @@ public sealed class SignupFlash(IDataProtectionProvider provider)
     private readonly ITimeLimitedDataProtector _protector = provider.CreateProtector("Broadsheet.Signup.Flash.v1").ToTimeLimitedDataProtector();
 
     public void Write(HttpContext context, SignupFlashData data) =>
-        context.Response.Cookies.Append(CookieName, _protector.Protect(JsonSerializer.Serialize(data), TimeSpan.FromMinutes(10)), new CookieOptions
-        {
-            HttpOnly = true,
-            Secure = context.Request.IsHttps,
-            SameSite = SameSiteMode.Lax,
-            IsEssential = true,
-            MaxAge = TimeSpan.FromMinutes(10),
-            Path = "/",
-        });
+        context.Response.Cookies.Append(CookieName, _protector.Protect(JsonSerializer.Serialize(data), TimeSpan.FromMinutes(10)), ReaderCookies.Options(context, TimeSpan.FromMinutes(10)));
 
     public SignupFlashData? Read(HttpRequest request)
     {
