@@ -76,6 +76,9 @@ public static class BroadsheetApp
         if (transport == "smtp") services.AddSingleton<IMailTransport, SmtpTransport>();
         else if (transport == "outbox") services.AddSingleton<IMailTransport>(new OutboxTransport(dataPath));
         else throw new InvalidOperationException($"Mail:Transport must be 'outbox' or 'smtp', not '{transport}'.");
+        services.AddSingleton<Delivery.DeliverySignal>();
+        services.AddScoped<Editions.EditionRenderer>();
+        services.AddScoped<Editions.EditionActions>();
         services.AddSingleton<MailWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<MailWorker>());
 

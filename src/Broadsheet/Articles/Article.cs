@@ -9,6 +9,9 @@ public class Article
     public required string Section { get; set; }
     public required string BodyMarkdown { get; set; }
 
+    /// <summary>One or two sentences under the headline; digests show it (or else the first paragraph).</summary>
+    public string Standfirst { get; set; } = "";
+
     /// <summary>Sanitised HTML rendered at save time, with <see cref="ArticleBody.SignupMarker"/> where the sign-up module goes.</summary>
     public required string BodyHtml { get; set; }
 

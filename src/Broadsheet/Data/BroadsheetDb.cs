@@ -22,6 +22,10 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
     public DbSet<Admin.AdminUser> AdminUsers => Set<Admin.AdminUser>();
     public DbSet<Admin.ApiToken> ApiTokens => Set<Admin.ApiToken>();
     public DbSet<Admin.AuditEntry> AuditEntries => Set<Admin.AuditEntry>();
+    public DbSet<Editions.Edition> Editions => Set<Editions.Edition>();
+    public DbSet<Editions.EditionTemplate> EditionTemplates => Set<Editions.EditionTemplate>();
+    public DbSet<Delivery.DeliveryRecord> Deliveries => Set<Delivery.DeliveryRecord>();
+    public DbSet<Delivery.SigningKey> SigningKeys => Set<Delivery.SigningKey>();
     public DbSet<DataProtectionKey> DataProtectionKeys { get; set; } = null!;
 
     protected override void OnModelCreating(ModelBuilder b)
@@ -33,11 +37,16 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.Property(a => a.Slug).HasMaxLength(200);
             e.Property(a => a.Headline).HasMaxLength(300);
             e.Property(a => a.Section).HasMaxLength(100);
+            e.Property(a => a.Standfirst).HasMaxLength(1000);
             e.OwnsMany(a => a.Related, r => r.ToJson());
         });
 
         b.Entity<Newsletter>(e =>
         {
+            e.Property(n => n.ScheduleDays).HasMaxLength(40);
+            e.Property(n => n.ScheduleTime).HasMaxLength(5);
+            e.Property(n => n.ScheduleTimeZone).HasMaxLength(100);
+            e.HasIndex(n => n.NextScheduledRunAt);
             e.HasIndex(n => n.Slug).IsUnique();
             e.Property(n => n.Slug).HasMaxLength(100);
             e.Property(n => n.Name).HasMaxLength(200);
@@ -147,6 +156,46 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
             e.HasOne(c => c.Subscriber).WithMany().HasForeignKey(c => c.SubscriberId);
             e.HasIndex(c => c.Nonce).IsUnique();
             e.Property(c => c.Nonce).HasMaxLength(32);
+        });
+
+        b.Entity<Editions.Edition>(e =>
+        {
+            e.HasIndex(x => new { x.NewsletterId, x.CreatedAt });
+            e.HasIndex(x => new { x.Status, x.ScheduledAt });
+            e.Property(x => x.Subject).HasMaxLength(300);
+            e.Property(x => x.Preheader).HasMaxLength(300);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(20);
+            e.Property(x => x.PausedReason).HasMaxLength(1000);
+            e.Property(x => x.LeaseOwner).HasMaxLength(100);
+            e.Property(x => x.CreatedBy).HasMaxLength(254);
+            e.HasOne(x => x.Newsletter).WithMany().HasForeignKey(x => x.NewsletterId);
+        });
+
+        b.Entity<Editions.EditionTemplate>(e =>
+        {
+            e.HasIndex(x => x.Name).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(100);
+            e.Property(x => x.UpdatedBy).HasMaxLength(254);
+        });
+
+        b.Entity<Delivery.DeliveryRecord>(e =>
+        {
+            e.HasIndex(x => new { x.EditionId, x.SubscriberId }).IsUnique();
+            // Senders claim by (edition, status, next attempt); progress counts by (edition, status).
+            e.HasIndex(x => new { x.EditionId, x.Status, x.NextAttemptAt });
+            e.HasIndex(x => new { x.EditionId, x.SentAt });
+            e.HasIndex(x => x.SubscriberId);
+            e.Property(x => x.Email).HasMaxLength(254);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(20);
+            e.Property(x => x.LastReply).HasMaxLength(1000);
+        });
+
+        b.Entity<Delivery.SigningKey>(e =>
+        {
+            e.HasIndex(x => new { x.Domain, x.Selector }).IsUnique();
+            e.Property(x => x.Domain).HasMaxLength(253);
+            e.Property(x => x.Selector).HasMaxLength(63);
+            e.Property(x => x.CreatedBy).HasMaxLength(254);
         });
 
         b.Entity<OutboundEmail>(e =>

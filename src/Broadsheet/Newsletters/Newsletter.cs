@@ -22,5 +22,23 @@ public class Newsletter
     /// <summary>Slugs of newsletters to suggest after someone signs up to this one.</summary>
     public List<string> Suggested { get; set; } = [];
     public int SortOrder { get; set; }
+
+    /// <summary>The edition template; null means the built-in one.</summary>
+    public int? TemplateId { get; set; }
+
+    /// <summary>When true, a digest is built and sent by itself at <see cref="ScheduleTime"/> on <see cref="ScheduleDays"/>.</summary>
+    public bool ScheduleEnabled { get; set; }
+
+    /// <summary>Days of the week as three-letter names, e.g. "Mon,Tue,Wed,Thu,Fri".</summary>
+    public string ScheduleDays { get; set; } = "";
+
+    /// <summary>Local time of day as HH:mm in <see cref="ScheduleTimeZone"/>.</summary>
+    public string ScheduleTime { get; set; } = "";
+
+    /// <summary>IANA time zone, e.g. Europe/London.</summary>
+    public string ScheduleTimeZone { get; set; } = "UTC";
+
+    /// <summary>The next scheduled run in UTC; a node claims it by moving it on, so a run happens once.</summary>
+    public DateTime? NextScheduledRunAt { get; set; }
     public DateTime CreatedAt { get; set; }
 }

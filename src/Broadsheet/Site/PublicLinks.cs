@@ -22,5 +22,7 @@ public sealed class PublicLinks(IOptions<SiteOptions> site, IHttpContextAccessor
     public static string ConfirmPath(string token) => $"/confirm?token={Uri.EscapeDataString(token)}";
     public static string PreferencesPath(string ownerToken) => $"/preferences?o={Uri.EscapeDataString(ownerToken)}";
     public static string NewslettersOwnerPath(string ownerToken) => $"/newsletters?o={Uri.EscapeDataString(ownerToken)}";
+    public static string EditionPath(string newsletterSlug, long editionId) => $"/newsletters/{Uri.EscapeDataString(newsletterSlug)}/editions/{editionId}";
+    public static string ArchivePath(string newsletterSlug) => $"/newsletters/{Uri.EscapeDataString(newsletterSlug)}/archive";
     public static string NewslettersPath(string? token = null) => token is null ? "/newsletters" : $"/newsletters?t={Uri.EscapeDataString(token)}";
 }

@@ -10,4 +10,7 @@ public sealed class SiteOptions
 
     /// <summary>Slug of the newsletter that the sign-up module on article pages subscribes to.</summary>
     public string DefaultNewsletter { get; set; } = "morning-briefing";
+
+    /// <summary>The publisher's postal address, printed in the footer of every newsletter (required by anti-spam laws).</summary>
+    public string PostalAddress { get; set; } = "";
 }

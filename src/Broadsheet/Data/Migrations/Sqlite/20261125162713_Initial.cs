@@ -42,6 +42,7 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     Headline = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
                     Section = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
                     BodyMarkdown = table.Column<string>(type: "TEXT", nullable: false),
+                    Standfirst = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
                     BodyHtml = table.Column<string>(type: "TEXT", nullable: false),
                     PublishedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
@@ -82,6 +83,45 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_DataProtectionKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Deliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    EditionId = table.Column<long>(type: "INTEGER", nullable: false),
+                    SubscriberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    SubscriptionId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ClaimedUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastReply = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    SentAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Deliveries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "EditionTemplates",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    HtmlSource = table.Column<string>(type: "TEXT", nullable: false),
+                    TextSource = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EditionTemplates", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -145,6 +185,12 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     ReplyTo = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false),
                     Suggested = table.Column<string>(type: "TEXT", nullable: false),
                     SortOrder = table.Column<int>(type: "INTEGER", nullable: false),
+                    TemplateId = table.Column<int>(type: "INTEGER", nullable: true),
+                    ScheduleEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ScheduleDays = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    ScheduleTime = table.Column<string>(type: "TEXT", maxLength: 5, nullable: false),
+                    ScheduleTimeZone = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    NextScheduledRunAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
@@ -207,6 +253,24 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "SigningKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Domain = table.Column<string>(type: "TEXT", maxLength: 253, nullable: false),
+                    Selector = table.Column<string>(type: "TEXT", maxLength: 63, nullable: false),
+                    PrivateKeyPem = table.Column<string>(type: "TEXT", nullable: false),
+                    IsActive = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SigningKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Subscribers",
                 columns: table => new
                 {
@@ -263,6 +327,47 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         name: "FK_ApiTokens_AdminUsers_UserId",
                         column: x => x.UserId,
                         principalTable: "AdminUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Editions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    Preheader = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    IntroMarkdown = table.Column<string>(type: "TEXT", nullable: false),
+                    IntroHtml = table.Column<string>(type: "TEXT", nullable: false),
+                    ArticleIds = table.Column<string>(type: "TEXT", nullable: false),
+                    IsDigest = table.Column<bool>(type: "INTEGER", nullable: false),
+                    DigestSince = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    DigestUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    SegmentId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    ScheduledAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FinishedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PausedReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    AudienceCursor = table.Column<long>(type: "INTEGER", nullable: false),
+                    AudienceComplete = table.Column<bool>(type: "INTEGER", nullable: false),
+                    AudienceSize = table.Column<long>(type: "INTEGER", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    LeaseUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Editions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Editions_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -384,6 +489,43 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 column: "SubscriptionId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_EditionId_SentAt",
+                table: "Deliveries",
+                columns: new[] { "EditionId", "SentAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_EditionId_Status_NextAttemptAt",
+                table: "Deliveries",
+                columns: new[] { "EditionId", "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_EditionId_SubscriberId",
+                table: "Deliveries",
+                columns: new[] { "EditionId", "SubscriberId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_SubscriberId",
+                table: "Deliveries",
+                column: "SubscriberId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Editions_NewsletterId_CreatedAt",
+                table: "Editions",
+                columns: new[] { "NewsletterId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Editions_Status_ScheduledAt",
+                table: "Editions",
+                columns: new[] { "Status", "ScheduledAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EditionTemplates_Name",
+                table: "EditionTemplates",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ImportRejection_JobId_Line",
                 table: "ImportRejection",
                 columns: new[] { "JobId", "Line" });
@@ -392,6 +534,11 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 name: "IX_Jobs_Status_CreatedAt",
                 table: "Jobs",
                 columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Newsletters_NextScheduledRunAt",
+                table: "Newsletters",
+                column: "NextScheduledRunAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Newsletters_Slug",
@@ -408,6 +555,12 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 name: "IX_OutboundEmails_Status_NextAttemptAt",
                 table: "OutboundEmails",
                 columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SigningKeys_Domain_Selector",
+                table: "SigningKeys",
+                columns: new[] { "Domain", "Selector" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_CreatedAt_Id",
@@ -467,6 +620,15 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 name: "DataProtectionKeys");
 
             migrationBuilder.DropTable(
+                name: "Deliveries");
+
+            migrationBuilder.DropTable(
+                name: "Editions");
+
+            migrationBuilder.DropTable(
+                name: "EditionTemplates");
+
+            migrationBuilder.DropTable(
                 name: "ImportRejection");
 
             migrationBuilder.DropTable(
@@ -480,6 +642,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "Setting");
+
+            migrationBuilder.DropTable(
+                name: "SigningKeys");
 
             migrationBuilder.DropTable(
                 name: "Suppressions");

@@ -44,6 +44,7 @@ namespace Broadsheet.Data.Migrations.Postgres
                     Headline = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
                     Section = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     BodyMarkdown = table.Column<string>(type: "text", nullable: false),
+                    Standfirst = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
                     BodyHtml = table.Column<string>(type: "text", nullable: false),
                     PublishedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
@@ -84,6 +85,45 @@ namespace Broadsheet.Data.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_DataProtectionKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Deliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    EditionId = table.Column<long>(type: "bigint", nullable: false),
+                    SubscriberId = table.Column<long>(type: "bigint", nullable: false),
+                    SubscriptionId = table.Column<long>(type: "bigint", nullable: false),
+                    Email = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttemptAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ClaimedUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastReply = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    SentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Deliveries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "EditionTemplates",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    HtmlSource = table.Column<string>(type: "text", nullable: false),
+                    TextSource = table.Column<string>(type: "text", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EditionTemplates", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -147,6 +187,12 @@ namespace Broadsheet.Data.Migrations.Postgres
                     ReplyTo = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
                     Suggested = table.Column<List<string>>(type: "text[]", nullable: false),
                     SortOrder = table.Column<int>(type: "integer", nullable: false),
+                    TemplateId = table.Column<int>(type: "integer", nullable: true),
+                    ScheduleEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    ScheduleDays = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    ScheduleTime = table.Column<string>(type: "character varying(5)", maxLength: 5, nullable: false),
+                    ScheduleTimeZone = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    NextScheduledRunAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -209,6 +255,24 @@ namespace Broadsheet.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "SigningKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Domain = table.Column<string>(type: "character varying(253)", maxLength: 253, nullable: false),
+                    Selector = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
+                    PrivateKeyPem = table.Column<string>(type: "text", nullable: false),
+                    IsActive = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SigningKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Subscribers",
                 columns: table => new
                 {
@@ -265,6 +329,47 @@ namespace Broadsheet.Data.Migrations.Postgres
                         name: "FK_ApiTokens_AdminUsers_UserId",
                         column: x => x.UserId,
                         principalTable: "AdminUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Editions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Subject = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    Preheader = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    IntroMarkdown = table.Column<string>(type: "text", nullable: false),
+                    IntroHtml = table.Column<string>(type: "text", nullable: false),
+                    ArticleIds = table.Column<List<int>>(type: "integer[]", nullable: false),
+                    IsDigest = table.Column<bool>(type: "boolean", nullable: false),
+                    DigestSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    DigestUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    SegmentId = table.Column<long>(type: "bigint", nullable: true),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    ScheduledAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FinishedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PausedReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    AudienceCursor = table.Column<long>(type: "bigint", nullable: false),
+                    AudienceComplete = table.Column<bool>(type: "boolean", nullable: false),
+                    AudienceSize = table.Column<long>(type: "bigint", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    LeaseUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CreatedBy = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Editions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Editions_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -386,6 +491,43 @@ namespace Broadsheet.Data.Migrations.Postgres
                 column: "SubscriptionId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_EditionId_SentAt",
+                table: "Deliveries",
+                columns: new[] { "EditionId", "SentAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_EditionId_Status_NextAttemptAt",
+                table: "Deliveries",
+                columns: new[] { "EditionId", "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_EditionId_SubscriberId",
+                table: "Deliveries",
+                columns: new[] { "EditionId", "SubscriberId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deliveries_SubscriberId",
+                table: "Deliveries",
+                column: "SubscriberId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Editions_NewsletterId_CreatedAt",
+                table: "Editions",
+                columns: new[] { "NewsletterId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Editions_Status_ScheduledAt",
+                table: "Editions",
+                columns: new[] { "Status", "ScheduledAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EditionTemplates_Name",
+                table: "EditionTemplates",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ImportRejection_JobId_Line",
                 table: "ImportRejection",
                 columns: new[] { "JobId", "Line" });
@@ -394,6 +536,11 @@ namespace Broadsheet.Data.Migrations.Postgres
                 name: "IX_Jobs_Status_CreatedAt",
                 table: "Jobs",
                 columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Newsletters_NextScheduledRunAt",
+                table: "Newsletters",
+                column: "NextScheduledRunAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Newsletters_Slug",
@@ -410,6 +557,12 @@ namespace Broadsheet.Data.Migrations.Postgres
                 name: "IX_OutboundEmails_Status_NextAttemptAt",
                 table: "OutboundEmails",
                 columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SigningKeys_Domain_Selector",
+                table: "SigningKeys",
+                columns: new[] { "Domain", "Selector" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_CreatedAt_Id",
@@ -471,6 +624,15 @@ namespace Broadsheet.Data.Migrations.Postgres
                 name: "DataProtectionKeys");
 
             migrationBuilder.DropTable(
+                name: "Deliveries");
+
+            migrationBuilder.DropTable(
+                name: "Editions");
+
+            migrationBuilder.DropTable(
+                name: "EditionTemplates");
+
+            migrationBuilder.DropTable(
                 name: "ImportRejection");
 
             migrationBuilder.DropTable(
@@ -484,6 +646,9 @@ namespace Broadsheet.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "Setting");
+
+            migrationBuilder.DropTable(
+                name: "SigningKeys");
 
             migrationBuilder.DropTable(
                 name: "Suppressions");
