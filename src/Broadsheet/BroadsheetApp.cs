@@ -79,6 +79,8 @@ public static class BroadsheetApp
         services.AddSingleton<Delivery.DeliverySignal>();
         services.AddScoped<Editions.EditionRenderer>();
         services.AddScoped<Editions.EditionActions>();
+        services.AddScoped<Editions.EditionComposer>();
+        services.AddScoped<Editions.TestSend>();
         services.AddSingleton<MailWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<MailWorker>());
 

@@ -67,6 +67,10 @@ public static class ArticleBody
         return html.ToString();
     }
 
+    /// <summary>Safe HTML of a short piece of Markdown with no module or related links (e.g. an edition's intro).</summary>
+    public static string RenderFragment(string markdown) =>
+        string.IsNullOrWhiteSpace(markdown) ? "" : Sanitizer.Sanitize(Markdown.ToHtml(markdown, Pipeline));
+
     private static string? Placeholder(Block block) =>
         block is ParagraphBlock { Inline: { } inline } && inline.FirstChild == inline.LastChild
         && inline.FirstChild?.ToString()?.Trim() is SignupPlaceholder or RelatedPlaceholder

@@ -30,7 +30,7 @@ public class Edition
     public DateTime? DigestUntil { get; set; }
 
     /// <summary>Narrows the audience (the newsletter's active subscribers) to a saved filter.</summary>
-    public long? SegmentId { get; set; }
+    public int? SegmentId { get; set; }
 
     public EditionStatus Status { get; set; } = EditionStatus.Draft;
 

@@ -8,9 +8,12 @@ namespace Broadsheet.Mail;
 public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOptions<MailOptions> options)
 {
     /// <summary>Adds the message to <paramref name="db"/>; it is sent only if the caller's SaveChanges commits.</summary>
-    public OutboundEmail Add(BroadsheetDb db, string kind, string to, IReadOnlyDictionary<string, string> values)
+    public OutboundEmail Add(BroadsheetDb db, string kind, string to, IReadOnlyDictionary<string, string> values) =>
+        Add(db, kind, to, templates.Render(kind, values));
+
+    /// <summary>Adds a message rendered elsewhere (e.g. a test send of an edition).</summary>
+    public OutboundEmail Add(BroadsheetDb db, string kind, string to, RenderedEmail rendered)
     {
-        var rendered = templates.Render(kind, values);
         var now = DateTime.UtcNow;
         var email = new OutboundEmail
         {

@@ -380,8 +380,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.Property<DateTime?>("ScheduledAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<long?>("SegmentId")
-                        .HasColumnType("bigint");
+                    b.Property<int?>("SegmentId")
+                        .HasColumnType("integer");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");

@@ -360,7 +360,7 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.Property<DateTime?>("ScheduledAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<long?>("SegmentId")
+                    b.Property<int?>("SegmentId")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("StartedAt")

@@ -348,7 +348,7 @@ namespace Broadsheet.Data.Migrations.Postgres
                     IsDigest = table.Column<bool>(type: "boolean", nullable: false),
                     DigestSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     DigestUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    SegmentId = table.Column<long>(type: "bigint", nullable: true),
+                    SegmentId = table.Column<int>(type: "integer", nullable: true),
                     Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     ScheduledAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),

@@ -346,7 +346,7 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     IsDigest = table.Column<bool>(type: "INTEGER", nullable: false),
                     DigestSince = table.Column<DateTime>(type: "TEXT", nullable: true),
                     DigestUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    SegmentId = table.Column<long>(type: "INTEGER", nullable: true),
+                    SegmentId = table.Column<int>(type: "INTEGER", nullable: true),
                     Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     ScheduledAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     StartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),

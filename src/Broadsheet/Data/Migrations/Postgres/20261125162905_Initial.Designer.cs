@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Broadsheet.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresBroadsheetDb))]
-    [Migration("20261125162732_Initial")]
+    [Migration("20261125162905_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -383,8 +383,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.Property<DateTime?>("ScheduledAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<long?>("SegmentId")
-                        .HasColumnType("bigint");
+                    b.Property<int?>("SegmentId")
+                        .HasColumnType("integer");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Broadsheet.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteBroadsheetDb))]
-    [Migration("20261125162713_Initial")]
+    [Migration("20261125162844_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -363,7 +363,7 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.Property<DateTime?>("ScheduledAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<long?>("SegmentId")
+                    b.Property<int?>("SegmentId")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("StartedAt")
