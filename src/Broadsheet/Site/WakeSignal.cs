@@ -10,6 +10,8 @@ public abstract class WakeSignal
 
     public void Notify()
     {
+        // Checked first because a throw per sign-up showed up in profiles; the catch only covers the rare race.
+        if (_semaphore.CurrentCount > 0) return;
         try { _semaphore.Release(); } catch (SemaphoreFullException) { }
     }
 
