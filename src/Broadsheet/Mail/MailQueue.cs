@@ -8,7 +8,7 @@ namespace Broadsheet.Mail;
 public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOptions<MailOptions> options)
 {
     /// <summary>Adds the message to <paramref name="db"/>; it is sent only if the caller's SaveChanges commits.</summary>
-    public OutboundEmail Add(BroadsheetDb db, string kind, string to, IReadOnlyDictionary<string, string> values)
+    public OutboundEmail Add(BroadsheetDb db, string kind, string to, IReadOnlyDictionary<string, string> values, long? subscriberId = null)
     {
         var rendered = templates.Render(kind, values);
         var now = DateTime.UtcNow;
@@ -16,6 +16,7 @@ public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOpti
         {
             Kind = kind,
             ToAddress = to,
+            SubscriberId = subscriberId,
             Subject = rendered.Subject,
             HtmlBody = rendered.Html,
             TextBody = rendered.Text,

@@ -361,6 +361,9 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<long?>("SubscriberId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("TextBody")
                         .IsRequired()
                         .HasColumnType("text");
@@ -373,6 +376,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ClaimToken");
+
+                    b.HasIndex("SubscriberId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 

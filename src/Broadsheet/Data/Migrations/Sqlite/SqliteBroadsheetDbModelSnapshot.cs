@@ -341,6 +341,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("SubscriberId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("TextBody")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -353,6 +356,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ClaimToken");
+
+                    b.HasIndex("SubscriberId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 

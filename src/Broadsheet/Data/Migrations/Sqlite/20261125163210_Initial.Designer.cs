@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Broadsheet.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteBroadsheetDb))]
-    [Migration("20261125154242_Initial")]
+    [Migration("20261125163210_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -344,6 +344,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("SubscriberId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("TextBody")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -356,6 +359,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ClaimToken");
+
+                    b.HasIndex("SubscriberId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 

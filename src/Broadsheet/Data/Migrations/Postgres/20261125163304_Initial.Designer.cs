@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Broadsheet.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresBroadsheetDb))]
-    [Migration("20261125154302_Initial")]
+    [Migration("20261125163304_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -364,6 +364,9 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<long?>("SubscriberId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("TextBody")
                         .IsRequired()
                         .HasColumnType("text");
@@ -376,6 +379,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ClaimToken");
+
+                    b.HasIndex("SubscriberId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
