@@ -45,6 +45,8 @@ public static class BroadsheetApp
         services.AddSingleton<SuppressionKey>();
         services.AddScoped<PersonalData>();
         services.AddScoped<Unsubscribing>();
+        services.AddScoped<AddressChange>();
+        services.AddScoped<PreferencesLinks>();
         services.AddSingleton<JobSignal>();
         services.AddScoped<BulkActions>();
         services.AddScoped<IJobRunner>(sp => sp.GetRequiredService<BulkActions>());

@@ -202,6 +202,7 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
         {
             e.HasIndex(m => new { m.Status, m.NextAttemptAt });
             e.HasIndex(m => m.ClaimToken);
+            e.HasIndex(m => m.SubscriberId);
             e.Property(m => m.Status).HasConversion<string>().HasMaxLength(20);
             e.Property(m => m.Kind).HasMaxLength(50);
             e.Property(m => m.ToAddress).HasMaxLength(254);

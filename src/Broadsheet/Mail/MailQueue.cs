@@ -8,17 +8,18 @@ namespace Broadsheet.Mail;
 public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOptions<MailOptions> options)
 {
     /// <summary>Adds the message to <paramref name="db"/>; it is sent only if the caller's SaveChanges commits.</summary>
-    public OutboundEmail Add(BroadsheetDb db, string kind, string to, IReadOnlyDictionary<string, string> values) =>
-        Add(db, kind, to, templates.Render(kind, values));
+    public OutboundEmail Add(BroadsheetDb db, string kind, string to, IReadOnlyDictionary<string, string> values, long? subscriberId = null) =>
+        Add(db, kind, to, templates.Render(kind, values), subscriberId);
 
     /// <summary>Adds a message rendered elsewhere (e.g. a test send of an edition).</summary>
-    public OutboundEmail Add(BroadsheetDb db, string kind, string to, RenderedEmail rendered)
+    public OutboundEmail Add(BroadsheetDb db, string kind, string to, RenderedEmail rendered, long? subscriberId = null)
     {
         var now = DateTime.UtcNow;
         var email = new OutboundEmail
         {
             Kind = kind,
             ToAddress = to,
+            SubscriberId = subscriberId,
             Subject = rendered.Subject,
             HtmlBody = rendered.Html,
             TextBody = rendered.Text,

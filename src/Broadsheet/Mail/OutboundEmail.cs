@@ -6,6 +6,12 @@ public class OutboundEmail
     public long Id { get; set; }
     public required string Kind { get; set; }
     public required string ToAddress { get; set; }
+
+    /// <summary>
+    /// The subscriber the message is about, when it may outlive their current address (a link to a new address, a
+    /// notice to the old one): erasure and the data export find mail by this as well as by address.
+    /// </summary>
+    public long? SubscriberId { get; set; }
     public required string Subject { get; set; }
     public required string HtmlBody { get; set; }
     public required string TextBody { get; set; }

@@ -134,6 +134,7 @@ public static class SignupEndpoints
             return;
         }
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        if (http.Request.Path.StartsWithSegments("/preferences")) return; // a reader's page: the site's error page says it
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,

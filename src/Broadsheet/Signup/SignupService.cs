@@ -230,7 +230,7 @@ public sealed class SignupService(
 
     private static string? Truncate(string? value) => value is { Length: > 2000 } ? value[..2000] : value;
 
-    private static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
+    internal static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
     {
         SqliteException s => s.SqliteExtendedErrorCode is 2067 or 1555,
         PostgresException p => p.SqlState == PostgresErrorCodes.UniqueViolation,

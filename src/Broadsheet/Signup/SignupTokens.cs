@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
@@ -15,12 +16,16 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
     // Unsubscribe links must keep working in old emails, so they do not expire; they name one subscription only.
     private readonly IDataProtector _unsubscribe = provider.CreateProtector("Broadsheet.Unsubscribe.v1");
     private readonly ITimeLimitedDataProtector _owner = provider.CreateProtector("Broadsheet.Signup.OwnerLink.v1").ToTimeLimitedDataProtector();
+    private readonly ITimeLimitedDataProtector _addressChange = provider.CreateProtector("Broadsheet.Subscribers.AddressChange.v1").ToTimeLimitedDataProtector();
 
     /// <summary>How long the "Click here" link after a sign-up may add newsletters for the address.</summary>
     public static readonly TimeSpan MoreNewslettersLifetime = TimeSpan.FromHours(1);
 
     /// <summary>How long a link in a notice email proves ownership of the address.</summary>
     public static readonly TimeSpan OwnerLinkLifetime = TimeSpan.FromDays(30);
+
+    /// <summary>How long a link that moves a subscriber to a new address may be used.</summary>
+    public static readonly TimeSpan AddressChangeLifetime = TimeSpan.FromHours(48);
 
     /// <summary>A link that confirms the opt-in whose consent record has <paramref name="nonce"/>.</summary>
     public string ForConfirmation(string nonce) => _confirm.Protect(nonce, options.Value.ConfirmationLifetime);
@@ -38,6 +43,22 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
     public string ForOwnerLink(string email) => _owner.Protect(email, OwnerLinkLifetime);
     public string? ReadOwnerLink(string? token) => Unprotect(_owner, token);
 
+    /// <summary>A link, sent to the new address, that moves the subscriber there; see <see cref="AddressChangeClaim"/>.</summary>
+    public string ForAddressChange(AddressChangeClaim claim) => _addressChange.Protect(JsonSerializer.Serialize(claim), AddressChangeLifetime);
+
+    public AddressChangeClaim? ReadAddressChange(string? token)
+    {
+        if (Unprotect(_addressChange, token) is not { } json) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<AddressChangeClaim>(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static string? Unprotect(IDataProtector protector, string? token)
     {
         if (string.IsNullOrWhiteSpace(token) || token.Length > 4096) return null;
@@ -51,3 +72,10 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
         }
     }
 }
+
+/// <summary>
+/// What an address-change link asserts: move subscriber <paramref name="SubscriberId"/> from the address whose key is
+/// <paramref name="OldKey"/> to <paramref name="NewEmail"/>. It holds only while the subscriber still has the old
+/// address and has not changed address since <paramref name="IssuedAt"/>, so a used link cannot be replayed.
+/// </summary>
+public sealed record AddressChangeClaim(long SubscriberId, string OldKey, string NewEmail, DateTime IssuedAt);

@@ -21,6 +21,7 @@ public sealed class PublicLinks(IOptions<SiteOptions> site, IHttpContextAccessor
     public static string ArticlePath(string slug) => $"/articles/{Uri.EscapeDataString(slug)}";
     public static string ConfirmPath(string token) => $"/confirm?token={Uri.EscapeDataString(token)}";
     public static string PreferencesPath(string ownerToken) => $"/preferences?o={Uri.EscapeDataString(ownerToken)}";
+    public static string AddressChangePath(string token) => $"/preferences/address?t={Uri.EscapeDataString(token)}";
     public static string NewslettersOwnerPath(string ownerToken) => $"/newsletters?o={Uri.EscapeDataString(ownerToken)}";
     public static string EditionPath(string newsletterSlug, long editionId) => $"/newsletters/{Uri.EscapeDataString(newsletterSlug)}/editions/{editionId}";
     public static string ArchivePath(string newsletterSlug) => $"/newsletters/{Uri.EscapeDataString(newsletterSlug)}/archive";

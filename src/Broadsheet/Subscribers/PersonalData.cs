@@ -22,7 +22,7 @@ public sealed class PersonalData(BroadsheetDb db, SuppressionList suppressions)
             .Select(x => new { newsletter = x.Newsletter.Name, status = x.Status.ToString(), x.CreatedAt, x.ConfirmedAt, x.UnsubscribedAt }).ToListAsync(ct);
         var consents = await db.Consents.AsNoTracking().Where(x => x.SubscriberId == subscriberId).OrderBy(x => x.Id)
             .Select(x => new { x.NewsletterId, x.Wording, x.SourceUrl, x.IpAddress, x.GivenAt, x.ConfirmedAt, x.WithdrawnAt }).ToListAsync(ct);
-        var emails = await db.OutboundEmails.AsNoTracking().Where(x => x.ToAddress == s.Email).OrderBy(x => x.Id)
+        var emails = await SubscriberMail.Of(db, subscriberId, s.Email).AsNoTracking().OrderBy(x => x.Id)
             .Select(x => new { x.Kind, x.Subject, status = x.Status.ToString(), x.CreatedAt, x.SentAt }).ToListAsync(ct);
         return new
         {

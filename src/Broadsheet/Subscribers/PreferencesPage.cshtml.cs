@@ -4,14 +4,17 @@ using Broadsheet.Signup;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Broadsheet.Subscribers;
 
 /// <summary>
 /// The reader's own page, reached from a link in one of our emails (a signed owner token): their subscriptions,
-/// a copy of their data, and erasure.
+/// a change of address, a copy of their data, and erasure.
 /// </summary>
-public sealed class PreferencesPageModel(BroadsheetDb db, SignupTokens tokens, PersonalData personal, OwnerProof owner, Unsubscribing unsubscribing) : PageModel
+public sealed class PreferencesPageModel(
+    BroadsheetDb db, SignupTokens tokens, PersonalData personal, OwnerProof owner, Unsubscribing unsubscribing,
+    AddressChange addressChange, IOptions<SignupOptions> signupOptions) : PageModel
 {
     [BindProperty(SupportsGet = true, Name = "o")] public string? Token { get; set; }
     public Subscriber? Subscriber { get; private set; }
@@ -19,6 +22,10 @@ public sealed class PreferencesPageModel(BroadsheetDb db, SignupTokens tokens, P
     public List<Newsletters.Newsletter> Others { get; private set; } = [];
     public string? Message { get; private set; }
     public bool Erased { get; private set; }
+
+    /// <summary>The address typed into the change-of-address form, shown again when it needs correcting.</summary>
+    public string? NewEmail { get; private set; }
+    public string? AddressError { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
@@ -71,6 +78,30 @@ public sealed class PreferencesPageModel(BroadsheetDb db, SignupTokens tokens, P
         return Page();
     }
 
+    /// <summary>Nothing changes yet: a link goes to the new address, and only following it moves the subscriber.</summary>
+    public async Task<IActionResult> OnPostChangeAddressAsync(string? newEmail, CancellationToken ct)
+    {
+        if (await LoadAsync(ct) is not { } s) return Page();
+        var (result, email) = await addressChange.RequestAsync(s.Id, newEmail, ct);
+        switch (result)
+        {
+            case AddressChangeRequest.Sent:
+                Message = $"We have sent a link to {email}. Open it to confirm the change; until then your newsletters keep coming here.";
+                break;
+            case AddressChangeRequest.Invalid:
+                AddressError = signupOptions.Value.Texts.InvalidEmail;
+                break;
+            case AddressChangeRequest.Same:
+                AddressError = "That is already your address.";
+                break;
+            case AddressChangeRequest.TooSoon:
+                AddressError = "We sent a link a few minutes ago. Please look for it in that inbox, or try again in ten minutes.";
+                break;
+        }
+        if (result != AddressChangeRequest.Sent) NewEmail = newEmail;
+        return Page();
+    }
+
     public async Task<IActionResult> OnPostDownloadAsync(CancellationToken ct)
     {
         var s = await LoadAsync(ct);
@@ -83,7 +114,7 @@ public sealed class PreferencesPageModel(BroadsheetDb db, SignupTokens tokens, P
     {
         var s = await LoadAsync(ct);
         if (s is null || !confirm) return Page();
-        await personal.EraseAsync(s.Id, "the reader", ct);
+        await personal.EraseAsync(s.Id, ReaderActions.Actor, ct);
         Erased = true;
         Subscriber = null;
         return Page();

@@ -116,7 +116,7 @@ public sealed class SubscriberDetailPageModel(BroadsheetDb db, PersonalData pers
         Subscriber = s;
         Subscriptions = await db.Subscriptions.AsNoTracking().Include(x => x.Newsletter).Where(x => x.SubscriberId == id).ToListAsync(ct);
         Consents = await db.Consents.AsNoTracking().Where(x => x.SubscriberId == id).OrderByDescending(x => x.Id).ToListAsync(ct);
-        Emails = await db.OutboundEmails.AsNoTracking().Where(x => x.ToAddress == s.Email).OrderByDescending(x => x.Id).Take(50).ToListAsync(ct);
+        Emails = await SubscriberMail.Of(db, s.Id, s.Email).AsNoTracking().OrderByDescending(x => x.Id).Take(50).ToListAsync(ct);
         Newsletters = await db.Newsletters.AsNoTracking().Where(n => !n.IsArchived).OrderBy(n => n.Name).ToListAsync(ct);
         return Page();
     }

@@ -9,7 +9,8 @@ public static class SubscriberRemoval
     public static async Task DeleteAsync(BroadsheetDb db, IReadOnlyCollection<long> ids, CancellationToken ct)
     {
         var addresses = db.Subscribers.Where(s => ids.Contains(s.Id)).Select(s => s.Email);
-        await db.OutboundEmails.Where(m => addresses.Contains(m.ToAddress)).ExecuteDeleteAsync(ct);
+        // By id as well: mail to an address the subscriber had before, or to one they asked to move to, names them too.
+        await db.OutboundEmails.Where(m => (m.SubscriberId != null && ids.Contains(m.SubscriberId.Value)) || addresses.Contains(m.ToAddress)).ExecuteDeleteAsync(ct);
         await db.Consents.Where(c => ids.Contains(c.SubscriberId)).ExecuteDeleteAsync(ct);
         await db.Subscriptions.Where(s => ids.Contains(s.SubscriberId)).ExecuteDeleteAsync(ct);
         await db.Subscribers.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(ct);

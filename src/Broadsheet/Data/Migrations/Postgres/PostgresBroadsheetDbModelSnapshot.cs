@@ -600,6 +600,9 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<long?>("SubscriberId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("TextBody")
                         .IsRequired()
                         .HasColumnType("text");
@@ -612,6 +615,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ClaimToken");
+
+                    b.HasIndex("SubscriberId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 

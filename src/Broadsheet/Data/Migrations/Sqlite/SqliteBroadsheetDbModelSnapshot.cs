@@ -572,6 +572,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("SubscriberId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("TextBody")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -584,6 +587,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ClaimToken");
+
+                    b.HasIndex("SubscriberId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 

@@ -208,6 +208,7 @@ namespace Broadsheet.Data.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     Kind = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
                     ToAddress = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    SubscriberId = table.Column<long>(type: "bigint", nullable: true),
                     Subject = table.Column<string>(type: "text", nullable: false),
                     HtmlBody = table.Column<string>(type: "text", nullable: false),
                     TextBody = table.Column<string>(type: "text", nullable: false),
@@ -557,6 +558,11 @@ namespace Broadsheet.Data.Migrations.Postgres
                 name: "IX_OutboundEmails_Status_NextAttemptAt",
                 table: "OutboundEmails",
                 columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundEmails_SubscriberId",
+                table: "OutboundEmails",
+                column: "SubscriberId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SigningKeys_Domain_Selector",

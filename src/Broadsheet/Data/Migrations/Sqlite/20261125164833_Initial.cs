@@ -206,6 +206,7 @@ namespace Broadsheet.Data.Migrations.Sqlite
                         .Annotation("Sqlite:Autoincrement", true),
                     Kind = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
                     ToAddress = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false),
+                    SubscriberId = table.Column<long>(type: "INTEGER", nullable: true),
                     Subject = table.Column<string>(type: "TEXT", nullable: false),
                     HtmlBody = table.Column<string>(type: "TEXT", nullable: false),
                     TextBody = table.Column<string>(type: "TEXT", nullable: false),
@@ -555,6 +556,11 @@ namespace Broadsheet.Data.Migrations.Sqlite
                 name: "IX_OutboundEmails_Status_NextAttemptAt",
                 table: "OutboundEmails",
                 columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundEmails_SubscriberId",
+                table: "OutboundEmails",
+                column: "SubscriberId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SigningKeys_Domain_Selector",

@@ -1,0 +1,14 @@
+using Broadsheet.Data;
+using Broadsheet.Mail;
+
+namespace Broadsheet.Subscribers;
+
+/// <summary>
+/// The mail that belongs to one subscriber: tagged with their id (mail that outlives an address change), or sent
+/// to their current address and tagged with nobody else's.
+/// </summary>
+public static class SubscriberMail
+{
+    public static IQueryable<OutboundEmail> Of(BroadsheetDb db, long subscriberId, string email) =>
+        db.OutboundEmails.Where(m => m.SubscriberId == subscriberId || (m.SubscriberId == null && m.ToAddress == email));
+}
