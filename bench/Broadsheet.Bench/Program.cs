@@ -10,9 +10,10 @@ using Broadsheet.Bench;
 //   Broadsheet.Bench import        --url ... --token ADMIN_TOKEN --file rows.csv --pid APP_PID --name import-postgres [--limit 600]
 //   Broadsheet.Bench raw-bulk-sqlite --file raw.db --csv rows.csv
 //   Broadsheet.Bench list          --url ... --email E --password P [--requests 200] [--warmup 10]
+//   Broadsheet.Bench send          --url ... --token ADMIN_TOKEN --newsletter SLUG --pid APP_PID --name send-plain [--articles 12] [--limit 600]
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Broadsheet.Bench raw-postgres|raw-sqlite|signups|make-csv|import|raw-bulk-sqlite|list [--option value]...");
+    Console.Error.WriteLine("usage: Broadsheet.Bench raw-postgres|raw-sqlite|signups|make-csv|import|raw-bulk-sqlite|list|send [--option value]...");
     return 2;
 }
 
@@ -33,6 +34,14 @@ switch (args[0])
     case "list":
         return await ListPageLoad.RunAsync(new Uri(Option("url")), Option("email"), Option("password"),
             int.Parse(Option("requests", "200"), CultureInfo.InvariantCulture), int.Parse(Option("warmup", "10"), CultureInfo.InvariantCulture));
+    case "send":
+        var send = await SendRun.RunAsync(Option("name", "send"), new Uri(Option("url")), Option("token"), Option("newsletter"),
+            int.Parse(Option("articles", "12"), CultureInfo.InvariantCulture), int.Parse(Option("pid"), CultureInfo.InvariantCulture),
+            TimeSpan.FromSeconds(double.Parse(Option("limit", "600"), CultureInfo.InvariantCulture)));
+        Console.Error.WriteLine($"{send.Name}: {send.Sent:N0} messages (~{send.MessageBytes / 1024} KB) in {send.Seconds:F1} s = {send.PerSecond:F0}/s, {send.Failed} failed, " +
+                                $"app RSS {send.StartKb / 1024} MB before, peak {send.PeakKb / 1024} MB; {send.Status}");
+        Console.WriteLine(send.ToLine());
+        return 0;
     case "import" or "raw-bulk-sqlite":
         var import = args[0] == "import"
             ? await ImportRun.RunAsync(Option("name", "import"), new Uri(Option("url")), Option("token"), Option("file"), Option("newsletter", "morning-briefing"),
