@@ -1,6 +1,5 @@
 using MailKit.Net.Smtp;
 using MailKit.Security;
-using Microsoft.Extensions.Options;
 using MimeKit;
 
 namespace Broadsheet.Mail;
@@ -8,6 +7,12 @@ namespace Broadsheet.Mail;
 /// <summary>Delivers messages somewhere. A session may send many messages over one connection.</summary>
 public interface IMailTransport
 {
+    /// <summary>Where mail goes, for logs and for the reason a send was paused (e.g. <c>relay.example:587</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Longest a single SMTP command may take before the session gives up.</summary>
+    TimeSpan Timeout { get; }
+
     Task<IMailSession> OpenAsync(CancellationToken ct);
 }
 
@@ -15,12 +20,18 @@ public interface IMailTransport
 public interface IMailSession : IAsyncDisposable
 {
     Task SendAsync(MimeMessage message, CancellationToken ct);
+
+    /// <summary>Sends with an explicit envelope (e.g. a VERP sender) instead of the one derived from the headers.</summary>
+    Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct);
 }
 
 /// <summary>Writes each message as an .eml file under DATA/outbox, for running without a relay.</summary>
 public sealed class OutboxTransport(string dataPath) : IMailTransport, IMailSession
 {
     public string Folder { get; } = Path.Combine(dataPath, "outbox");
+
+    public string Name => "outbox";
+    public TimeSpan Timeout => TimeSpan.Zero;
 
     public Task<IMailSession> OpenAsync(CancellationToken ct) => Task.FromResult<IMailSession>(this);
 
@@ -33,15 +44,20 @@ public sealed class OutboxTransport(string dataPath) : IMailTransport, IMailSess
         File.Move(temp, Path.Combine(Folder, name)); // whole files only: the outbox page never sees half a message
     }
 
+    // A mailbox file has no envelope; the outbox stands for a delivered mailbox, so the message is all there is.
+    public Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) => SendAsync(message, ct);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-/// <summary>Sends through an SMTP relay with MailKit.</summary>
-public sealed class SmtpTransport(IOptions<MailOptions> options) : IMailTransport
+/// <summary>Sends through one SMTP relay with MailKit.</summary>
+public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
 {
+    public string Name => $"{smtp.Host}:{smtp.Port}";
+    public TimeSpan Timeout => smtp.Timeout;
+
     public async Task<IMailSession> OpenAsync(CancellationToken ct)
     {
-        var smtp = options.Value.Smtp;
         var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
         try
         {
@@ -66,6 +82,9 @@ public sealed class SmtpTransport(IOptions<MailOptions> options) : IMailTranspor
     private sealed class Session(SmtpClient client) : IMailSession
     {
         public async Task SendAsync(MimeMessage message, CancellationToken ct) => await client.SendAsync(message, ct);
+
+        public async Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) =>
+            await client.SendAsync(message, sender, [recipient], ct);
 
         public async ValueTask DisposeAsync()
         {
