@@ -1,6 +1,7 @@
 using Broadsheet.Admin;
 using Broadsheet.Articles;
 using Broadsheet.Data;
+using Broadsheet.Delivery;
 using Broadsheet.Demo;
 using Broadsheet.Mail;
 using Broadsheet.Import;
@@ -75,10 +76,10 @@ public static class BroadsheetApp
         services.AddSingleton<MailSignal>();
         services.AddSingleton<MailQueue>();
         var transport = (config["Mail:Transport"] ?? "outbox").Trim().ToLowerInvariant();
-        if (transport == "smtp") services.AddSingleton<IMailTransport, SmtpTransport>();
+        if (transport == "smtp") services.AddSingleton<IMailTransport>(sp => new SmtpTransport(sp.GetRequiredService<IOptions<MailOptions>>().Value.Smtp));
         else if (transport == "outbox") services.AddSingleton<IMailTransport>(new OutboxTransport(dataPath));
         else throw new InvalidOperationException($"Mail:Transport must be 'outbox' or 'smtp', not '{transport}'.");
-        services.AddSingleton<Delivery.DeliverySignal>();
+        builder.AddDelivery();
         services.AddScoped<Editions.EditionRenderer>();
         services.AddScoped<Editions.EditionActions>();
         services.AddScoped<Editions.EditionComposer>();
@@ -114,6 +115,7 @@ public static class BroadsheetApp
         app.MapSubscriberExport();
         app.MapImports();
         app.MapOneClickUnsubscribe();
+        app.MapSendEndpoints();
         app.MapOpenApi();
         app.MapGet("/healthz", async (BroadsheetDb db, CancellationToken ct) =>
             await db.Database.CanConnectAsync(ct) ? Results.Text("ok") : Results.Text("database unreachable", statusCode: 503)).ExcludeFromDescription();

@@ -11,16 +11,22 @@ namespace Broadsheet.Editions;
 /// </summary>
 public sealed class EditionActions(BroadsheetDb db, DeliverySignal signal)
 {
-    /// <summary>Starts sending now: the audience is everyone active at this moment.</summary>
-    public Task<bool> SendNowAsync(long id, CancellationToken ct)
+    /// <summary>Starts sending now: the audience is everyone active at this moment, counted for progress.</summary>
+    public async Task<bool> SendNowAsync(long id, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
-        return ChangeAsync(id, [EditionStatus.Draft, EditionStatus.Scheduled], u => u
+        var started = await ChangeAsync(id, [EditionStatus.Draft, EditionStatus.Scheduled], u => u
             .SetProperty(e => e.Status, EditionStatus.Sending)
             .SetProperty(e => e.StartedAt, now)
             .SetProperty(e => e.ScheduledAt, (DateTime?)null)
             .SetProperty(e => e.PausedReason, (string?)null)
             .SetProperty(e => e.UpdatedAt, now), ct);
+        if (started && await db.Editions.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct) is { } edition)
+        {
+            var size = await DeliveryAudience.CountAsync(db, edition, ct);
+            await db.Editions.Where(e => e.Id == id && e.AudienceCursor == 0).ExecuteUpdateAsync(u => u.SetProperty(e => e.AudienceSize, size), ct);
+        }
+        return started;
     }
 
     /// <summary>Sends by itself at <paramref name="at"/> (UTC); a scheduled edition can be rescheduled or sent now.</summary>

@@ -1,8 +1,4 @@
-using System.Net.Sockets;
 using Broadsheet.Data;
-using MailKit;
-using MailKit.Net.Smtp;
-using MailKit.Security;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -75,7 +71,7 @@ public sealed class MailWorker(
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
                     RecordFailure(email, ex);
-                    if (IsConnectionProblem(ex) && session is not null)
+                    if (SmtpFailures.IsConnectionProblem(ex) && session is not null)
                     {
                         await session.DisposeAsync();
                         session = null;
@@ -125,34 +121,16 @@ public sealed class MailWorker(
     {
         var o = options.Value;
         var attempt = email.Attempts + 1;
-        email.LastError = Describe(ex);
-        if (IsPermanent(ex) || attempt >= o.MaxAttempts)
+        email.LastError = SmtpFailures.Describe(ex);
+        if (SmtpFailures.IsPermanent(ex) || attempt >= o.MaxAttempts)
         {
             email.Status = OutboundEmailStatus.Failed;
             logger.LogWarning("Mail {Id} ({Kind}) failed for good after {Attempts} attempt(s): {Error}", email.Id, email.Kind, attempt, email.LastError);
             return;
         }
-        var delay = TimeSpan.FromTicks(Math.Min(o.MaxRetryDelay.Ticks, o.RetryBaseDelay.Ticks * (1L << Math.Min(attempt - 1, 20))));
+        var delay = SmtpFailures.Backoff(attempt, o.RetryBaseDelay, o.MaxRetryDelay);
         email.NextAttemptAt = DateTime.UtcNow + delay;
         logger.LogInformation("Mail {Id} ({Kind}) will be retried in {Delay}: {Error}", email.Id, email.Kind, delay, email.LastError);
-    }
-
-    /// <summary>5xx replies are the relay's final word; everything else (4xx, timeouts, dropped connections) is worth retrying.</summary>
-    internal static bool IsPermanent(Exception ex) => ex switch
-    {
-        SmtpCommandException c => (int)c.StatusCode >= 500,
-        ParseException or FormatException => true,
-        _ => false,
-    };
-
-    private static bool IsConnectionProblem(Exception ex) =>
-        ex is SmtpProtocolException or ServiceNotConnectedException or IOException or SocketException or TimeoutException or OperationCanceledException
-        || (ex is SmtpCommandException c && (int)c.StatusCode == 421);
-
-    private static string Describe(Exception ex)
-    {
-        var text = ex is SmtpCommandException c ? $"{(int)c.StatusCode} {c.Message}" : $"{ex.GetType().Name}: {ex.Message}";
-        return text.Length > 1000 ? text[..1000] : text;
     }
 
     internal static MimeMessage ToMime(OutboundEmail email, MailboxAddress from)

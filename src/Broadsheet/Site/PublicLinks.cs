@@ -20,6 +20,7 @@ public sealed class PublicLinks(IOptions<SiteOptions> site, IHttpContextAccessor
 
     public static string ArticlePath(string slug) => $"/articles/{Uri.EscapeDataString(slug)}";
     public static string ConfirmPath(string token) => $"/confirm?token={Uri.EscapeDataString(token)}";
+    public static string UnsubscribePath(string unsubscribeToken) => $"/unsubscribe?t={Uri.EscapeDataString(unsubscribeToken)}";
     public static string PreferencesPath(string ownerToken) => $"/preferences?o={Uri.EscapeDataString(ownerToken)}";
     public static string AddressChangePath(string token) => $"/preferences/address?t={Uri.EscapeDataString(token)}";
     public static string NewslettersOwnerPath(string ownerToken) => $"/newsletters?o={Uri.EscapeDataString(ownerToken)}";

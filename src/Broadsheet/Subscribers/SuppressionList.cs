@@ -38,31 +38,5 @@ public sealed class SuppressionList(BroadsheetDb db, SuppressionKey key)
     }
 }
 
-/// <summary>The suppression HMAC key, created once per site in its own unit of work and then cached.</summary>
-public sealed class SuppressionKey(IServiceScopeFactory scopes)
-{
-    private const string KeyName = "suppression-hmac-key";
-    private byte[]? _key;
-
-    public async Task<byte[]> GetAsync(CancellationToken ct)
-    {
-        if (_key is not null) return _key;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<BroadsheetDb>();
-        var stored = await db.Set<Setting>().AsNoTracking().FirstOrDefaultAsync(s => s.Key == KeyName, ct);
-        if (stored is null)
-        {
-            try
-            {
-                db.Set<Setting>().Add(new Setting { Key = KeyName, Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException)
-            {
-                // Another node created it first; use theirs.
-            }
-            stored = await db.Set<Setting>().AsNoTracking().FirstAsync(s => s.Key == KeyName, ct);
-        }
-        return _key = Convert.FromBase64String(stored.Value);
-    }
-}
+/// <summary>The suppression HMAC key, created once per site and shared by every node.</summary>
+public sealed class SuppressionKey(IServiceScopeFactory scopes) : SiteSecret(scopes, "suppression-hmac-key");

@@ -1,23 +1,12 @@
 using Broadsheet.Delivery;
 using MimeKit;
 using MimeKit.Cryptography;
-using Org.BouncyCastle.Crypto;
 
 namespace Broadsheet.Tests.Delivery;
 
 /// <summary>DKIM signatures made with a generated key verify with MimeKit's verifier against the published record.</summary>
 public sealed class DkimTests
 {
-    /// <summary>Answers DNS lookups from the record we would publish, as a receiver's resolver would.</summary>
-    private sealed class PublishedKey(DkimKey key) : DkimPublicKeyLocatorBase
-    {
-        public override AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken ct = default) =>
-            domain == key.Domain && selector == key.Selector ? GetPublicKey(key.DnsValue) : throw new InvalidOperationException("no such record");
-
-        public override Task<AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken ct = default) =>
-            Task.FromResult(LocatePublicKey(methods, domain, selector, ct));
-    }
-
     private static MimeMessage Edition()
     {
         var message = new MimeMessage { Subject = "The Morning Briefing – 25 November", Date = DateTimeOffset.UtcNow, MessageId = "edition-1@news.example" };
@@ -53,7 +42,7 @@ public sealed class DkimTests
         foreach (var header in ListHeaders.Signed)
             Assert.Contains(header.ToLowerInvariant(), signature.Value.ToLowerInvariant());
 
-        var verifier = new DkimVerifier(new PublishedKey(key));
+        var verifier = new DkimVerifier(new Sends.PublishedKey(key));
         Assert.True(verifier.Verify(received, signature));
 
         received.Subject = "Changed in transit";

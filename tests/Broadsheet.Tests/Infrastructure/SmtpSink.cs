@@ -19,6 +19,7 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
     private readonly ConcurrentQueue<MimeMessage> _messages = new();
+    private readonly ConcurrentDictionary<MimeMessage, string> _envelopeFrom = new();
     private readonly SemaphoreSlim _arrived = new(0);
 
     public int Port { get; }
@@ -38,6 +39,9 @@ public sealed class SmtpSink : IAsyncDisposable
     }
 
     public IReadOnlyCollection<MimeMessage> Messages => _messages.ToArray();
+
+    /// <summary>The envelope sender (MAIL FROM) the message arrived with; empty for the null sender.</summary>
+    public string EnvelopeFrom(MimeMessage message) => _envelopeFrom[message];
 
     public IEnumerable<MimeMessage> To(string address) =>
         _messages.Where(m => m.To.Mailboxes.Any(b => string.Equals(b.Address, address, StringComparison.OrdinalIgnoreCase)));
@@ -81,7 +85,10 @@ public sealed class SmtpSink : IAsyncDisposable
             await using var stream = new MemoryStream();
             foreach (var segment in buffer) await stream.WriteAsync(segment, ct);
             stream.Position = 0;
-            sink._messages.Enqueue(await MimeMessage.LoadAsync(stream, ct));
+            var message = await MimeMessage.LoadAsync(stream, ct);
+            var from = transaction.From;
+            sink._envelopeFrom[message] = from is null || string.IsNullOrEmpty(from.User) ? "" : $"{from.User}@{from.Host}";
+            sink._messages.Enqueue(message);
             sink._arrived.Release();
             return SmtpResponse.Ok;
         }

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Broadsheet.Tests.Infrastructure;
 
 /// <summary>
-/// A TCP forwarder on loopback, put between the app and a database so a test can take the database away
+/// A TCP forwarder on loopback, put between the app and a database (or a relay) so a test can take it away
 /// (<see cref="Stop"/>: every connection is cut and new ones are refused) and give it back (<see cref="Start"/>)
 /// while the app keeps running.
 /// </summary>
@@ -28,6 +28,12 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>The loopback port clients connect to; it stays the same across Stop and Start.</summary>
     public int Port { get; }
+
+    /// <summary>
+    /// When this returns true for bytes the client sent (as ASCII), the connection is cut before they reach the
+    /// server: a connection dropped mid-conversation, e.g. at a chosen SMTP recipient.
+    /// </summary>
+    public Func<string, bool>? CutWhen { get; set; }
 
     /// <summary>How many connections were accepted since the proxy was created (to check the app really came through it).</summary>
     public int Accepted => _accepted;
@@ -87,7 +93,7 @@ public sealed class TcpProxy : IAsyncDisposable
         {
             await server.ConnectAsync(_targetHost, _targetPort, ct);
             // Either direction ending ends both: a half-open database connection would only hide the outage.
-            await Task.WhenAny(PumpAsync(client, server, ct), PumpAsync(server, client, ct));
+            await Task.WhenAny(PumpAsync(client, server, CutWhen, ct), PumpAsync(server, client, null, ct));
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -99,7 +105,7 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to, CancellationToken ct)
+    private static async Task PumpAsync(Socket from, Socket to, Func<string, bool>? cutWhen, CancellationToken ct)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -108,6 +114,7 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None, ct);
                 if (read == 0) return;
+                if (cutWhen is not null && cutWhen(System.Text.Encoding.ASCII.GetString(buffer, 0, read))) return;
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, ct);
             }
         }

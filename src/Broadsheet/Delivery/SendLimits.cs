@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Broadsheet.Data;
+using Broadsheet.Editions;
+using Microsoft.EntityFrameworkCore;
+
+namespace Broadsheet.Delivery;
+
+/// <summary>
+/// The rate limits of <see cref="DeliveryOptions"/>: per second on this node (each message waits for its slot, so
+/// connections together keep to the rate), and per rolling hour for the whole site, counted in the database.
+/// </summary>
+public sealed class SendLimits(DeliveryOptions options)
+{
+    private readonly long _interval = options.MaxPerSecond > 0 ? Stopwatch.Frequency / options.MaxPerSecond : 0;
+    private readonly long _slack = Stopwatch.Frequency / 500; // waits under 2 ms are not worth a timer
+    private readonly Lock _gate = new();
+    private long _next;
+
+    /// <summary>Waits until this node may send its next message.</summary>
+    public ValueTask WaitAsync(CancellationToken ct)
+    {
+        if (_interval == 0) return ValueTask.CompletedTask;
+        var now = Stopwatch.GetTimestamp();
+        long slot;
+        lock (_gate)
+        {
+            slot = Math.Max(now, _next);
+            _next = slot + _interval;
+        }
+        var wait = slot - now;
+        return wait < _slack ? ValueTask.CompletedTask : new ValueTask(Task.Delay(Stopwatch.GetElapsedTime(0, wait), ct));
+    }
+
+    /// <summary>
+    /// How many recipients one connection should claim now: the claim size, made smaller when a rate limit would
+    /// otherwise keep a claim waiting for long, and no more than the hour has left.
+    /// </summary>
+    public async Task<int> ClaimSizeAsync(BroadsheetDb db, CancellationToken ct)
+    {
+        var size = Math.Max(1, options.ClaimSize);
+        if (options.MaxPerSecond > 0) size = Math.Min(size, Math.Max(1, options.MaxPerSecond / Math.Max(1, options.Connections)));
+        if (options.MaxPerHour <= 0) return size;
+        return (int)Math.Clamp(options.MaxPerHour - await UsedThisHourAsync(db, ct), 0, size);
+    }
+
+    /// <summary>
+    /// Messages sent in the last hour plus those claimed right now, by every node. Nodes that count at the same moment
+    /// may together go over by at most one claim each.
+    /// </summary>
+    private static async Task<long> UsedThisHourAsync(BroadsheetDb db, CancellationToken ct)
+    {
+        var now = DateTime.UtcNow;
+        var since = now.AddHours(-1);
+        var recent = db.Editions.Where(e => e.StartedAt != null && (e.FinishedAt == null || e.FinishedAt > since)).Select(e => e.Id);
+        var sent = await db.Deliveries.LongCountAsync(d => recent.Contains(d.EditionId) && d.SentAt > since, ct);
+        var claimed = await db.Deliveries.LongCountAsync(d => recent.Contains(d.EditionId) && d.Status == DeliveryStatus.Queued && d.ClaimedUntil > now, ct);
+        return sent + claimed;
+    }
+}

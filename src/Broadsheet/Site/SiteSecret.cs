@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using Broadsheet.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Broadsheet.Site;
+
+/// <summary>
+/// A random 256-bit site key kept in the settings table, so every node uses the same one: created once in its own
+/// unit of work (the first node to insert it wins) and then cached.
+/// </summary>
+public abstract class SiteSecret(IServiceScopeFactory scopes, string name)
+{
+    private byte[]? _key;
+
+    public async Task<byte[]> GetAsync(CancellationToken ct)
+    {
+        if (_key is not null) return _key;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BroadsheetDb>();
+        var stored = await db.Set<Setting>().AsNoTracking().FirstOrDefaultAsync(s => s.Key == name, ct);
+        if (stored is null)
+        {
+            try
+            {
+                db.Set<Setting>().Add(new Setting { Key = name, Value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException)
+            {
+                // Another node created it first; use theirs.
+            }
+            stored = await db.Set<Setting>().AsNoTracking().FirstAsync(s => s.Key == name, ct);
+        }
+        return _key = Convert.FromBase64String(stored.Value);
+    }
+}
