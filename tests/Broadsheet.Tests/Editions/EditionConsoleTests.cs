@@ -233,6 +233,14 @@ public abstract class EditionConsoleTests(AppFixture app)
         Assert.Equal("9", EditionsHttp.Field(await viewer.GetStringAsync($"/admin/editions/{id}"), "sent")); // and the page on reload
         using var missing = await viewer.GetAsync("/admin/editions/999999999/progress");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        var (editor, editorEmail) = await ConsoleHttp.SignedInAsync(Server, AdminRole.Editor);
+        using var _e = editor;
+        Assert.Contains("Retry failed (52)", await editor.GetStringAsync($"/admin/editions/{id}"));
+        using (var retried = await EditionsHttp.PostAsync(editor, id, $"/admin/editions/{id}/send/retry"))
+            Assert.Equal($"/admin/editions/{id}?done=retried", retried.Headers.Location!.PathAndQuery());
+        Assert.Equal(0, await Server.QueryAsync(db => db.Deliveries.CountAsync(d => d.EditionId == id && d.Status == DeliveryStatus.Failed)));
+        Assert.True(await Server.QueryAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "edition.retry-failed" && a.Target == id.ToString() && a.Details == "52 recipient(s)" && a.Actor == editorEmail)));
     }
 
     [Fact]
