@@ -26,6 +26,12 @@ public sealed partial class EditionRenderer(BroadsheetDb db, IOptions<SiteOption
     {
         var newsletter = edition.Newsletter ?? await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == edition.NewsletterId, ct);
         var (htmlSource, textSource) = await SourcesAsync(newsletter.TemplateId, ct);
+        return await RenderAsync(edition, newsletter, htmlSource, textSource, ct);
+    }
+
+    /// <summary>Renders with the given sources rather than the newsletter's: the console checks and previews templates before saving them.</summary>
+    public async Task<RenderedEdition> RenderAsync(Edition edition, Newsletters.Newsletter newsletter, string htmlSource, string textSource, CancellationToken ct)
+    {
         var articles = await ArticlesAsync(edition.ArticleIds, ct);
         var webUrl = links.Absolute(PublicLinks.EditionPath(newsletter.Slug, edition.Id));
 
