@@ -25,7 +25,7 @@ public sealed class EditionSendPageModel(BroadsheetDb db, EditionActions actions
         var edition = await db.Editions.AsNoTracking().Include(e => e.Newsletter).FirstOrDefaultAsync(e => e.Id == id, ct);
         if (edition is null) return NotFound();
         Edition = edition;
-        Audience = await EditionAudience.CountAsync(db, edition, ct);
+        Audience = await Delivery.DeliveryAudience.CountAsync(db, edition, ct);
         SegmentName = edition.SegmentId is { } s ? await db.Segments.Where(x => x.Id == s).Select(x => x.Name).FirstOrDefaultAsync(ct) : null;
         return Page();
     }
