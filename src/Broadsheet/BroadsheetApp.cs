@@ -2,6 +2,7 @@ using Broadsheet.Admin;
 using Broadsheet.Articles;
 using Broadsheet.Data;
 using Broadsheet.Demo;
+using Broadsheet.Editions;
 using Broadsheet.Mail;
 using Broadsheet.Import;
 using Broadsheet.Jobs;
@@ -109,6 +110,7 @@ public static class BroadsheetApp
         app.MapSignup();
         app.MapArticles();
         app.MapNewsletters();
+        app.MapEditions();
         app.MapSubscriberExport();
         app.MapImports();
         app.MapOneClickUnsubscribe();
