@@ -82,6 +82,8 @@ public static class BroadsheetApp
         services.AddScoped<Editions.EditionActions>();
         services.AddScoped<Editions.EditionComposer>();
         services.AddScoped<Editions.TestSend>();
+        services.Configure<Editions.EditionOptions>(config.GetSection("Editions"));
+        services.AddHostedService<Editions.ScheduleWorker>();
         services.AddSingleton<MailWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<MailWorker>());
 

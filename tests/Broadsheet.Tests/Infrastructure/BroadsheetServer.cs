@@ -62,6 +62,7 @@ public sealed class BroadsheetServer : IAsyncDisposable
             ["Mail:RetryBaseDelay"] = "00:00:00.500",
             ["Mail:MaxRetryDelay"] = "00:00:02",
             ["Mail:PollInterval"] = "00:00:00.200",
+            ["Editions:SchedulePollInterval"] = "00:00:00.250",
             ["Signup:RateLimit:PerIpPerMinute"] = "0",
             ["Signup:RateLimit:PerAddressPerHour"] = "0",
             ["Demo:Seed"] = "false",
