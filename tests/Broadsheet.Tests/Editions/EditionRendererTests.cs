@@ -134,6 +134,8 @@ public abstract class EditionRendererTests(AppFixture app)
         Assert.Contains("too much text", await TemplateError("{% assign s = 'ab' %}{% for i in (1..40) %}{% capture s %}{{ s }}{{ s }}{% endcapture %}{% endfor %}"));
         Assert.Contains("without filters", await TemplateError("Hello {{ subscriber.name | upcase }}"));
         Assert.Contains("without filters", await TemplateError("<a href=\"x?u={{ unsubscribe_url | url_encode }}\">x</a>"));
+        using (var testSend = await api.PostAsJsonAsync($"/api/editions/{id}/test", new { addresses = new[] { TestData.NewEmail() } }))
+            await ConsentAndApiTests.AssertProblemAsync(testSend, HttpStatusCode.BadRequest, "template");
 
         await UseTemplateAsync(slug, await TemplateAsync(
             "<p>[{{ edition.subject.Length }}][{{ edition.articles.first.GetType }}][{{ site.name.GetType.Assembly }}][{{ newsletter.Id }}]</p>{{ edition.subject }}", "t"));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Broadsheet.Editions;
 using Broadsheet.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Broadsheet.Tests.Editions;
 
@@ -95,6 +96,31 @@ public abstract partial class WebVersionTests(AppFixture app)
         Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync(PathOf(slug, id))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync($"/newsletters/{slug}/archive")).StatusCode);
         Assert.DoesNotContain($"/newsletters/{slug}/archive", await reader.GetStringAsync("/newsletters"));
+    }
+
+    [Fact]
+    public async Task A_broken_template_leaves_the_page_without_the_message_rather_than_failing()
+    {
+        var slug = await EditionHttp.NewsletterAsync(Server);
+        var article = await EditionHttp.ArticleAsync(Server, "Broken template story " + Guid.NewGuid().ToString("N")[..6]);
+        var id = await EditionHttp.EditionIdAsync(Server, slug, new { subject = "Broken later", articleIds = new[] { article.Id } });
+        await EditionHttp.SetStatusAsync(Server, id, EditionStatus.Sent);
+        var template = await Server.QueryAsync(async db =>
+        {
+            var t = new EditionTemplate { Name = "broken-" + Guid.NewGuid().ToString("N")[..8], HtmlSource = "{{ subscriber.email | upcase }}", TextSource = "t" };
+            db.EditionTemplates.Add(t);
+            await db.SaveChangesAsync();
+            return t.Id;
+        });
+        await Server.QueryAsync(db => db.Newsletters.Where(n => n.Slug == slug).ExecuteUpdateAsync(u => u.SetProperty(n => n.TemplateId, template)));
+        using var reader = Server.CreateClient();
+
+        using var response = await reader.GetAsync(PathOf(slug, id));
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("<h1>Broken later</h1>", page);
+        Assert.Contains("cannot be shown", page);
+        Assert.DoesNotContain("srcdoc", page);
     }
 
     private static string PathOf(string slug, long id) => $"/newsletters/{slug}/editions/{id}";
