@@ -89,8 +89,14 @@ public static class TemplateSandbox
         return value;
     }
 
-    private static Budget BudgetOf(TemplateContext context) =>
-        context.AmbientValues.TryGetValue(BudgetKey, out var b) && b is Budget budget ? budget : throw new InvalidOperationException("Render templates with TemplateSandbox.Render.");
+    /// <summary>The render's budget; a context made elsewhere with <see cref="Options"/> gets one on first use.</summary>
+    private static Budget BudgetOf(TemplateContext context)
+    {
+        if (context.AmbientValues.TryGetValue(BudgetKey, out var b) && b is Budget budget) return budget;
+        budget = new Budget();
+        context.AmbientValues[BudgetKey] = budget;
+        return budget;
+    }
 
     /// <summary>Characters a value holds: strings by length, arrays by their items (one array may repeat one long string).</summary>
     private static long Size(FluidValue value) => value switch
