@@ -3,6 +3,7 @@ using Broadsheet.Articles;
 using Broadsheet.Data;
 using Broadsheet.Delivery;
 using Broadsheet.Demo;
+using Broadsheet.Editions;
 using Broadsheet.Mail;
 using Broadsheet.Import;
 using Broadsheet.Jobs;
@@ -84,6 +85,8 @@ public static class BroadsheetApp
         services.AddScoped<Editions.EditionActions>();
         services.AddScoped<Editions.EditionComposer>();
         services.AddScoped<Editions.TestSend>();
+        services.Configure<Editions.EditionOptions>(config.GetSection("Editions"));
+        services.AddHostedService<Editions.ScheduleWorker>();
         services.AddSingleton<MailWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<MailWorker>());
 
@@ -112,6 +115,7 @@ public static class BroadsheetApp
         app.MapSignup();
         app.MapArticles();
         app.MapNewsletters();
+        app.MapEditions();
         app.MapSubscriberExport();
         app.MapImports();
         app.MapOneClickUnsubscribe();

@@ -31,6 +31,7 @@ public static class ArticleEndpoints
             Slug = await UniqueSlugAsync(db, Slugs.From(request.Headline!), ct),
             Headline = request.Headline!.Trim(),
             Section = request.Section!.Trim(),
+            Standfirst = request.Standfirst?.Trim() ?? "",
             BodyMarkdown = request.Body!,
             BodyHtml = ArticleBody.Render(request.Body!, related),
             Related = related,
@@ -66,7 +67,8 @@ public sealed record ArticleRequest(
     [property: JsonPropertyName("section")] string? Section,
     [property: JsonPropertyName("body")] string? Body,
     [property: JsonPropertyName("related")] List<RelatedLinkRequest>? Related,
-    [property: JsonPropertyName("publishedAt")] DateTimeOffset? PublishedAt)
+    [property: JsonPropertyName("publishedAt")] DateTimeOffset? PublishedAt,
+    [property: JsonPropertyName("standfirst")] string? Standfirst = null)
 {
     public Dictionary<string, string[]> Validate()
     {
@@ -74,6 +76,7 @@ public sealed record ArticleRequest(
         Required(errors, "headline", Headline, 300);
         Required(errors, "section", Section, 100);
         Required(errors, "body", Body, 200_000);
+        if (Standfirst?.Trim() is { Length: > 1000 }) errors["standfirst"] = ["At most 1000 characters."];
         if (Related is { Count: > 20 }) errors["related"] = ["At most 20 related links."];
         for (var i = 0; Related is not null && i < Related.Count; i++)
         {
@@ -112,13 +115,14 @@ public sealed record ArticleResponse(
     [property: JsonPropertyName("slug")] string Slug,
     [property: JsonPropertyName("headline")] string Headline,
     [property: JsonPropertyName("section")] string Section,
+    [property: JsonPropertyName("standfirst")] string Standfirst,
     [property: JsonPropertyName("body")] string Body,
     [property: JsonPropertyName("related")] List<RelatedLinkRequest> Related,
     [property: JsonPropertyName("publishedAt")] DateTime PublishedAt,
     [property: JsonPropertyName("url")] string Url)
 {
     public static ArticleResponse From(Article a, PublicLinks links) => new(
-        a.Id, a.Slug, a.Headline, a.Section, a.BodyMarkdown,
+        a.Id, a.Slug, a.Headline, a.Section, a.Standfirst, a.BodyMarkdown,
         [.. a.Related.Select(r => new RelatedLinkRequest(r.Headline, r.Section, r.Url))],
         DateTime.SpecifyKind(a.PublishedAt, DateTimeKind.Utc), links.Absolute(PublicLinks.ArticlePath(a.Slug)));
 }

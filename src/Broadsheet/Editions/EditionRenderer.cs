@@ -12,15 +12,15 @@ namespace Broadsheet.Editions;
 
 /// <summary>
 /// Renders an edition through its newsletter's Liquid template (or the built-in one) once, inlines the CSS, and
-/// leaves slots for the per-subscriber fields. Templates only see plain values (no .NET objects), have a step
-/// limit and no file access, so an editor's template cannot reach anything else.
+/// leaves slots for the per-subscriber fields. Templates run in <see cref="TemplateSandbox"/>: plain values only
+/// (no .NET objects), no files, and limits on steps, nesting and the text they build. The subscriber fields
+/// (<c>subscriber.name</c>, <c>subscriber.email</c>, <c>unsubscribe_url</c>, <c>preferences_url</c>) are slots filled
+/// per message, so a template prints them as they are; filters on them are refused.
 /// </summary>
 public sealed partial class EditionRenderer(BroadsheetDb db, IOptions<SiteOptions> site, PublicLinks links)
 {
-    private static readonly FluidParser Parser = new();
-
     /// <summary>Limits on what a template may do; templates come from editors, so they are sandboxed.</summary>
-    public static TemplateOptions SandboxOptions { get; } = new() { MaxSteps = 1_000_000, MaxRecursion = 20 };
+    public static TemplateOptions SandboxOptions => TemplateSandbox.Options;
 
     public async Task<RenderedEdition> RenderAsync(Edition edition, CancellationToken ct)
     {
@@ -75,17 +75,27 @@ public sealed partial class EditionRenderer(BroadsheetDb db, IOptions<SiteOption
         return new RenderedEdition(edition.Subject, edition.Preheader, webUrl, new PersonalFields(html, html: true), new PersonalFields(text, html: false));
     }
 
-    /// <summary>Parses a template, returning the parser's error message when it does not parse.</summary>
+    /// <summary>Parses a template and checks it against the sandbox, returning what is wrong when it cannot be used.</summary>
     public static bool TryParse(string source, out IFluidTemplate? template, out string? error) =>
-        Parser.TryParse(source, out template, out error);
+        TemplateSandbox.TryParse(source, out template, out error);
 
+    /// <summary>Renders one part; a template at fault throws <see cref="EditionTemplateException"/> with a message for its editor.</summary>
     private static string Render(string source, Dictionary<string, object?> model, TextEncoder encoder)
     {
         if (!TryParse(source, out var template, out var error))
-            throw new InvalidOperationException($"The edition template does not parse: {error}");
-        var context = new TemplateContext(SandboxOptions);
-        foreach (var (key, value) in model) context.SetValue(key, value);
-        return template!.Render(context, encoder);
+            throw new EditionTemplateException($"The edition template does not parse: {error}");
+        var rendered = TemplateSandbox.Render(template!, model, encoder);
+        var slots = PersonalFields.Markers.Values.Sum(m => Occurrences(rendered, m));
+        if (AnyMarker().Count(rendered) != slots)
+            throw new EditionTemplateException("The subscriber fields (subscriber.name, subscriber.email, unsubscribe_url, preferences_url) are filled in per message: print them as they are, without filters.");
+        return rendered;
+    }
+
+    private static int Occurrences(string text, string value)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + value.Length, StringComparison.Ordinal)) count++;
+        return count;
     }
 
     private async Task<(string Html, string Text)> SourcesAsync(int? templateId, CancellationToken ct)
@@ -120,12 +130,14 @@ public sealed partial class EditionRenderer(BroadsheetDb db, IOptions<SiteOption
     public static string Standfirst(Article a)
     {
         if (!string.IsNullOrWhiteSpace(a.Standfirst)) return a.Standfirst.Trim();
-        var first = FirstParagraph().Match(a.BodyHtml);
-        if (!first.Success) return "";
-        var text = WebUtility.HtmlDecode(Tags().Replace(first.Groups[1].Value, "")).Trim();
+        // The first paragraph with text: a body may open with an image or an empty paragraph.
+        var text = FirstParagraph().Matches(a.BodyHtml)
+            .Select(m => Spaces().Replace(WebUtility.HtmlDecode(Tags().Replace(m.Groups[1].Value, t => t.Value.StartsWith("<br", StringComparison.OrdinalIgnoreCase) ? " " : "")), " ").Trim())
+            .FirstOrDefault(t => t.Length > 0) ?? "";
         if (text.Length <= 300) return text;
         var cut = text.LastIndexOf(' ', 300);
-        return text[..(cut > 200 ? cut : 300)].TrimEnd(',', ';', ':', ' ') + "…";
+        if (cut <= 200) cut = char.IsHighSurrogate(text[299]) ? 299 : 300;
+        return text[..cut].TrimEnd(',', ';', ':', ' ') + "…";
     }
 
     [GeneratedRegex(@"<p>(.*?)</p>", RegexOptions.Singleline)]
@@ -133,4 +145,11 @@ public sealed partial class EditionRenderer(BroadsheetDb db, IOptions<SiteOption
 
     [GeneratedRegex(@"<[^>]+>")]
     private static partial Regex Tags();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Spaces();
+
+    /// <summary>A subscriber-field marker, also changed by a filter (other case, URL-encoded).</summary>
+    [GeneratedRegex(@"(%%|%25%25)bs(:|%3a)(name|email|unsubscribe|preferences)", RegexOptions.IgnoreCase)]
+    private static partial Regex AnyMarker();
 }

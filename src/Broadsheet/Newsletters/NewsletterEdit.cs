@@ -15,13 +15,18 @@ public sealed partial record NewsletterEdit(
     [property: JsonPropertyName("doubleOptIn")] bool? DoubleOptIn,
     [property: JsonPropertyName("isPublic")] bool? IsPublic,
     [property: JsonPropertyName("isArchived")] bool? IsArchived,
-    [property: JsonPropertyName("suggested")] List<string>? Suggested)
+    [property: JsonPropertyName("suggested")] List<string>? Suggested,
+    [property: JsonPropertyName("schedule")] ScheduleEdit? Schedule = null,
+    [property: JsonPropertyName("templateId")] int? TemplateId = null)
 {
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")]
     private static partial Regex SlugPattern();
 
-    /// <summary>Field errors keyed by JSON name; <paramref name="creating"/> makes slug and name required.</summary>
-    public Dictionary<string, string[]> Validate(bool creating)
+    /// <summary>
+    /// Field errors keyed by JSON name; <paramref name="creating"/> makes slug and name required, and a schedule is
+    /// checked together with the <paramref name="current"/> values it leaves as they are.
+    /// </summary>
+    public Dictionary<string, string[]> Validate(bool creating, Newsletter? current = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (creating || Slug is not null)
@@ -33,6 +38,8 @@ public sealed partial record NewsletterEdit(
         if (!string.IsNullOrEmpty(SenderEmail) && !EmailAddressRule.TryNormalize(SenderEmail, out _)) errors["senderEmail"] = ["Not a valid email address."];
         if (!string.IsNullOrEmpty(ReplyTo) && !EmailAddressRule.TryNormalize(ReplyTo, out _)) errors["replyTo"] = ["Not a valid email address."];
         if (Suggested is { Count: > 20 }) errors["suggested"] = ["At most 20 suggestions."];
+        if (TemplateId is < 0) errors["templateId"] = ["A template id, or 0 for the built-in template."];
+        Schedule?.Validate(current, errors);
         return errors;
     }
 
@@ -49,6 +56,8 @@ public sealed partial record NewsletterEdit(
         if (IsPublic is bool p) n.IsPublic = p;
         if (IsArchived is bool a) n.IsArchived = a;
         if (Suggested is not null) n.Suggested = [.. Suggested.Where(x => x != n.Slug).Distinct()];
+        if (TemplateId is int template) n.TemplateId = template == 0 ? null : template;
+        Schedule?.ApplyTo(n, DateTime.UtcNow);
     }
 }
 
@@ -63,8 +72,11 @@ public sealed record NewsletterResponse(
     [property: JsonPropertyName("doubleOptIn")] bool DoubleOptIn,
     [property: JsonPropertyName("isPublic")] bool IsPublic,
     [property: JsonPropertyName("isArchived")] bool IsArchived,
-    [property: JsonPropertyName("suggested")] List<string> Suggested)
+    [property: JsonPropertyName("suggested")] List<string> Suggested,
+    [property: JsonPropertyName("schedule")] ScheduleResponse Schedule,
+    [property: JsonPropertyName("templateId")] int? TemplateId)
 {
     public static NewsletterResponse From(Newsletter n) =>
-        new(n.Slug, n.Name, n.Description, n.SenderName, n.SenderEmail, n.ReplyTo, n.DoubleOptIn, n.IsPublic, n.IsArchived, n.Suggested);
+        new(n.Slug, n.Name, n.Description, n.SenderName, n.SenderEmail, n.ReplyTo, n.DoubleOptIn, n.IsPublic, n.IsArchived, n.Suggested,
+            ScheduleResponse.From(n), n.TemplateId);
 }

@@ -27,7 +27,7 @@ public static class NewsletterEndpoints
     {
         var errors = edit.Validate(creating: true);
         if (errors.Count == 0 && await db.Newsletters.AnyAsync(n => n.Slug == edit.Slug, ct)) errors["slug"] = ["A newsletter with this slug exists."];
-        if (errors.Count == 0) await CheckSuggestedAsync(db, edit, errors, ct);
+        if (errors.Count == 0) await CheckReferencesAsync(db, edit, errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var newsletter = new Newsletter { Slug = edit.Slug!, Name = edit.Name!, CreatedAt = DateTime.UtcNow };
@@ -43,10 +43,10 @@ public static class NewsletterEndpoints
     {
         var newsletter = await db.Newsletters.FirstOrDefaultAsync(n => n.Slug == slug, ct);
         if (newsletter is null) return TypedResults.NotFound();
-        var errors = edit.Validate(creating: false);
+        var errors = edit.Validate(creating: false, newsletter);
         if (errors.Count == 0 && edit.Slug is not null && edit.Slug != slug && await db.Newsletters.AnyAsync(n => n.Slug == edit.Slug, ct))
             errors["slug"] = ["A newsletter with this slug exists."];
-        if (errors.Count == 0) await CheckSuggestedAsync(db, edit, errors, ct);
+        if (errors.Count == 0) await CheckReferencesAsync(db, edit, errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         edit.ApplyTo(newsletter);
@@ -56,8 +56,11 @@ public static class NewsletterEndpoints
         return TypedResults.Ok(NewsletterResponse.From(newsletter));
     }
 
-    internal static async Task CheckSuggestedAsync(BroadsheetDb db, NewsletterEdit edit, Dictionary<string, string[]> errors, CancellationToken ct)
+    /// <summary>Checks that the suggested newsletters and the edition template exist.</summary>
+    internal static async Task CheckReferencesAsync(BroadsheetDb db, NewsletterEdit edit, Dictionary<string, string[]> errors, CancellationToken ct)
     {
+        if (edit.TemplateId is > 0 and var template && !await db.EditionTemplates.AnyAsync(t => t.Id == template, ct))
+            errors["templateId"] = [$"There is no template {template}."];
         if (edit.Suggested is not { Count: > 0 } wanted) return;
         var known = await db.Newsletters.Where(n => wanted.Contains(n.Slug)).Select(n => n.Slug).ToListAsync(ct);
         var unknown = wanted.Except(known).ToList();

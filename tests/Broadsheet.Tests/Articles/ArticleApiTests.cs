@@ -34,13 +34,14 @@ public abstract class ArticleApiTests(AppFixture app)
         using var admin = app.Server.CreateClient(admin: true);
         using var bad = await admin.PostAsJsonAsync("/api/articles", new
         {
-            headline = " ", body = "Text",
+            headline = " ", body = "Text", standfirst = new string('s', 1001),
             related = new[] { new { headline = "x", section = "y", url = "javascript:alert(1)" } },
         });
         var problem = await ConsentAndApiTests.AssertProblemAsync(bad, HttpStatusCode.BadRequest, "headline");
         var errors = problem.GetProperty("errors");
         Assert.True(errors.TryGetProperty("section", out _));
         Assert.True(errors.TryGetProperty("related[0].url", out _));
+        Assert.True(errors.TryGetProperty("standfirst", out _));
         Assert.False(errors.TryGetProperty("body", out _));
 
         foreach (var broken in new[] { "{\"headline\": ", "not json", "{\"headline\": 42}", "[]" })
@@ -57,7 +58,7 @@ public abstract class ArticleApiTests(AppFixture app)
         var headline = "Council agrees budget " + Guid.NewGuid().ToString("N")[..8];
         using var created = await admin.PostAsJsonAsync("/api/articles", new
         {
-            headline, section = "Politics", body = "One.\n\nTwo.", publishedAt = "2026-03-01T08:30:00Z",
+            headline, section = "Politics", standfirst = " The short version. ", body = "One.\n\nTwo.", publishedAt = "2026-03-01T08:30:00Z",
             related = new[] { new { headline = "Elsewhere", section = "Analysis", url = "https://example.com/elsewhere" } },
         });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -70,6 +71,7 @@ public abstract class ArticleApiTests(AppFixture app)
         var read = await admin.GetFromJsonAsync<JsonElement>($"/api/articles/{id}");
         Assert.Equal(headline, read.GetProperty("headline").GetString());
         Assert.Equal("Politics", read.GetProperty("section").GetString());
+        Assert.Equal("The short version.", read.GetProperty("standfirst").GetString());
         Assert.Equal("One.\n\nTwo.", read.GetProperty("body").GetString());
         Assert.Equal(url, read.GetProperty("url").GetString());
         Assert.Equal(new DateTimeOffset(2026, 3, 1, 8, 30, 0, TimeSpan.Zero), read.GetProperty("publishedAt").GetDateTimeOffset());

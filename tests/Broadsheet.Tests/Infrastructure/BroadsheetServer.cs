@@ -67,6 +67,7 @@ public sealed class BroadsheetServer : IAsyncDisposable
             ["Delivery:PollInterval"] = "00:00:00.200",
             ["Delivery:RelayRetryAfter"] = "00:00:01",
             ["Delivery:BounceAddress"] = "bounces@bounce.example",
+            ["Editions:SchedulePollInterval"] = "00:00:00.250",
             ["Signup:RateLimit:PerIpPerMinute"] = "0",
             ["Signup:RateLimit:PerAddressPerHour"] = "0",
             ["Demo:Seed"] = "false",
