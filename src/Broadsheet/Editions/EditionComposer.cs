@@ -50,7 +50,9 @@ public sealed class EditionComposer(BroadsheetDb db)
     public async Task<(List<int> ArticleIds, DateTime Since, DateTime Until)> DigestAsync(Newsletter newsletter, long? excludeEdition, CancellationToken ct)
     {
         var until = DateTime.UtcNow;
-        var last = await db.Editions.Where(e => e.NewsletterId == newsletter.Id && e.Status != EditionStatus.Cancelled && e.Id != (excludeEdition ?? 0))
+        // Only editions on their way to readers count: a draft may never go out, and a cancelled one did not.
+        var last = await db.Editions.Where(e => e.NewsletterId == newsletter.Id && e.Status != EditionStatus.Cancelled && e.Status != EditionStatus.Draft
+                && e.Id != (excludeEdition ?? 0))
             .MaxAsync(e => (DateTime?)(e.DigestUntil ?? e.CreatedAt), ct);
         var since = last ?? until - FirstDigestWindow;
         var ids = await db.Articles.Where(a => a.PublishedAt > since && a.PublishedAt <= until)

@@ -59,16 +59,20 @@ public abstract class EditionApiTests(AppFixture app)
     {
         var slug = await EditionHttp.NewsletterAsync(Server);
         var old = await EditionHttp.ArticleAsync(Server, "Older story " + Guid.NewGuid().ToString("N")[..6]);
-        await EditionHttp.EditionAsync(Server, slug, new { subject = "Last week", articleIds = new[] { old.Id } });
+        using var api = Server.CreateClient(admin: true);
+        var lastWeek = await EditionHttp.EditionIdAsync(Server, slug, new { subject = "Last week", articleIds = new[] { old.Id } });
+        (await api.PostAsync($"/api/editions/{lastWeek}/send", null)).EnsureSuccessStatusCode();
         var a = await EditionHttp.ArticleAsync(Server, "New story A " + Guid.NewGuid().ToString("N")[..6]);
         var b = await EditionHttp.ArticleAsync(Server, "New story B " + Guid.NewGuid().ToString("N")[..6]);
+        // A draft may never go out, so it does not move the digest's window.
+        await EditionHttp.EditionAsync(Server, slug, new { subject = "Unsent draft", articleIds = new[] { a.Id } });
 
         var digest = await EditionHttp.EditionAsync(Server, slug, new { subject = "This week", digest = true });
         Assert.True(digest.GetProperty("digest").GetBoolean());
         Assert.Equal([b.Id, a.Id], digest.GetProperty("articles").EnumerateArray().Select(x => x.GetProperty("id").GetInt32()));
         Assert.NotEqual(JsonValueKind.Null, digest.GetProperty("digestUntil").ValueKind);
+        (await api.PostAsync($"/api/editions/{digest.GetProperty("id").GetInt64()}/send", null)).EnsureSuccessStatusCode();
 
-        using var api = Server.CreateClient(admin: true);
         using var empty = await api.PostAsJsonAsync($"/api/newsletters/{slug}/editions", new { subject = "Again", digest = true });
         await ConsentAndApiTests.AssertProblemAsync(empty, HttpStatusCode.BadRequest, "digest");
     }
