@@ -1,4 +1,3 @@
-using System.Globalization;
 using Broadsheet.Articles;
 using Broadsheet.Data;
 using Broadsheet.Newsletters;
@@ -49,12 +48,6 @@ public static class TemplateCheck
         {
             await RenderSampleAsync(db, renderer, html, text, ct);
             return null;
-        }
-        catch (InvalidOperationException ex) when (ex.Message.StartsWith("The maximum ", StringComparison.Ordinal))
-        {
-            // Fluid words both limits alike ("maximum level of recursion" even for too many steps), so name both.
-            var limits = EditionRenderer.SandboxOptions;
-            return string.Create(CultureInfo.InvariantCulture, $"it goes past the sandbox's limits ({limits.MaxSteps:N0} steps, {limits.MaxRecursion} levels of nesting).");
         }
         catch (Exception ex) when (ex is not OperationCanceledException) // whatever an editor's template throws is its error
         {
