@@ -1,12 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
-using MimeKit.Cryptography;
 
 namespace Broadsheet.Delivery;
 
 /// <summary>
 /// An rsa-sha256 DKIM key for one sending domain and selector: generates the 2048-bit key pair, gives the DNS TXT
-/// record to publish, and makes MimeKit's signer with relaxed/relaxed canonicalisation.
+/// record to publish, and makes the signer (relaxed/relaxed canonicalisation).
 /// </summary>
 public sealed record DkimKey(string Domain, string Selector, string PrivateKeyPem)
 {
@@ -30,15 +29,6 @@ public sealed record DkimKey(string Domain, string Selector, string PrivateKeyPe
         }
     }
 
-    public DkimSigner CreateSigner()
-    {
-        using var pem = new MemoryStream(Encoding.ASCII.GetBytes(PrivateKeyPem));
-        return new DkimSigner(pem, Domain, Selector, DkimSignatureAlgorithm.RsaSha256)
-        {
-            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-            AgentOrUserIdentifier = "@" + Domain,
-            QueryMethod = "dns/txt",
-        };
-    }
+    /// <summary>A signer for this key (relaxed/relaxed rsa-sha256); it holds the key, so keep one per sending connection.</summary>
+    public RsaDkimSigner CreateSigner() => new(PrivateKeyPem, Domain, Selector);
 }

@@ -70,12 +70,12 @@ public sealed class EditionMail
     }
 
     /// <summary>A new signer for this edition's key (null when its domain has none); each connection keeps its own.</summary>
-    public DkimSigner? CreateSigner() => _dkim?.CreateSigner();
+    public RsaDkimSigner? CreateSigner() => _dkim?.CreateSigner();
 
     /// <summary>The envelope sender: a VERP address naming the delivery record, or the From address when no bounce address is set.</summary>
     public MailboxAddress EnvelopeSender(long deliveryId) => new("", _verp?.For(deliveryId) ?? _from.Address);
 
-    public MimeMessage Build(Recipient r, DkimSigner? signer)
+    public MimeMessage Build(Recipient r, RsaDkimSigner? signer)
     {
         var unsubscribe = _tokens.ForUnsubscribe(r.SubscriptionId);
         var personal = new EditionRecipient(r.Email, r.Name,

@@ -1,5 +1,4 @@
 using MimeKit;
-using MimeKit.Cryptography;
 
 namespace Broadsheet.Delivery;
 
@@ -21,9 +20,9 @@ public static class ListHeaders
     }
 
     /// <summary>Signs the message as it will be sent (7-bit safe first, since relays may re-encode 8-bit parts).</summary>
-    public static void Sign(MimeMessage message, DkimSigner signer)
+    public static void Sign(MimeMessage message, RsaDkimSigner signer)
     {
         message.Prepare(EncodingConstraint.SevenBit);
-        signer.Sign(message, Signed.Where(h => message.Headers.Contains(h)).ToArray());
+        signer.Sign(message, Signed);
     }
 }

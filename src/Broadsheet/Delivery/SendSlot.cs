@@ -19,7 +19,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     private static readonly TimeSpan CloseWhenIdle = TimeSpan.FromSeconds(10);
     private const string NoLongerSubscribed = "Not mailed: unsubscribed or no longer mailable after the send started.";
 
-    private readonly Dictionary<long, DkimSigner?> _signers = [];
+    private readonly Dictionary<long, RsaDkimSigner?> _signers = [];
     private RelayPool.Connection? _connection;
     private long _lastUsed = Stopwatch.GetTimestamp();
 

@@ -57,4 +57,32 @@ public sealed class DkimTests
         Assert.Equal("<https://news.example/unsubscribe/one-click?t=abc>, <mailto:unsubscribe@news.example>", message.Headers["List-Unsubscribe"]);
         Assert.Equal("List-Unsubscribe=One-Click", message.Headers["List-Unsubscribe-Post"]);
     }
+
+    [Fact]
+    public void The_body_hash_is_the_one_MimeKit_s_own_signer_computes_and_the_signature_verifies()
+    {
+        var key = DkimKey.Generate("news.example", "s1");
+        var message = Edition();
+        // White space and empty lines at the ends of lines and of the body are what relaxed canonicalisation is about.
+        message.Body = new BodyBuilder { TextBody = "Tabs\tand  spaces   \r\n\r\nsecond paragraph \t\r\n\r\n\r\n", HtmlBody = "<p>One</p>\r\n\r\n" }.ToMessageBody();
+        message.Prepare(EncodingConstraint.SevenBit);
+        var copy = RoundTrip(message);
+
+        var mimeKit = new DkimSigner(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(key.PrivateKeyPem)), key.Domain, key.Selector)
+        {
+            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+        };
+        mimeKit.Sign(copy, ["From"]);
+        ListHeaders.Sign(message, key.CreateSigner());
+
+        static string Tag(MimeMessage m, string name) =>
+            m.Headers[HeaderId.DkimSignature].Replace("\r", "").Replace("\n", "").Split(';').Select(t => t.Trim())
+                .Single(t => t.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+        Assert.Equal(Tag(copy, "bh"), Tag(message, "bh"));
+
+        var received = RoundTrip(message);
+        var signature = received.Headers[received.Headers.IndexOf(HeaderId.DkimSignature)];
+        Assert.True(new DkimVerifier(new Sends.PublishedKey(key)).Verify(received, signature));
+    }
 }
