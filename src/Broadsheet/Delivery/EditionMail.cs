@@ -92,8 +92,10 @@ public sealed class EditionMail
                 new TextPart(MimeKit.Text.TextFormat.Html) { Text = _rendered.Html(personal) },
             },
         };
-        message.From.Add(_from);
-        if (_replyTo is not null) message.ReplyTo.Add(_replyTo);
+        // Fresh address objects per message: MimeKit's address lists subscribe to their addresses' Changed events, so
+        // one shared MailboxAddress would keep every message ever built alive (and each += copies a longer list).
+        message.From.Add(new MailboxAddress(_from.Name, _from.Address));
+        if (_replyTo is not null) message.ReplyTo.Add(new MailboxAddress(_replyTo.Name, _replyTo.Address));
         message.To.Add(new MailboxAddress(r.Name ?? "", r.Email));
         ListHeaders.Add(message, _listName, _listAddress, _baseUrl + OneClickUnsubscribe.Link(unsubscribe),
             $"{_unsubscribeMailbox}?subject=unsubscribe%20{unsubscribe}");

@@ -142,7 +142,7 @@ public sealed class MailWorker(
             Date = new DateTimeOffset(email.CreatedAt, TimeSpan.Zero),
             Body = new BodyBuilder { HtmlBody = email.HtmlBody, TextBody = email.TextBody }.ToMessageBody(),
         };
-        message.From.Add(from);
+        message.From.Add(new MailboxAddress(from.Name, from.Address)); // a shared address would keep every message alive (MimeKit subscribes to it)
         message.To.Add(MailboxAddress.Parse(email.ToAddress));
         message.Headers.Add("Auto-Submitted", "auto-generated");
         return message;
