@@ -205,8 +205,13 @@ public sealed class DeliveryEngine(
     private async Task<EditionMail> RenderAsync(long editionId)
     {
         await using var scope = scopes.CreateAsyncScope();
+        var baseUrl = scope.ServiceProvider.GetRequiredService<Site.PublicLinks>().BaseUrl;
+        if (!baseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase) && Interlocked.Exchange(ref _warnedBaseUrl, 1) == 0)
+            logger.LogWarning("Newsletter links point at {BaseUrl}: set Site:BaseUrl to the site's public https address (RFC 8058 one-click unsubscribe needs https).", baseUrl);
         return await EditionMail.CreateAsync(scope.ServiceProvider, editionId, _verp, CancellationToken.None);
     }
+
+    private int _warnedBaseUrl;
 
     /// <summary>
     /// The edition could not be rendered: a database hiccup is waited out, anything else (a template that fails)

@@ -14,6 +14,7 @@ public sealed class SendLimits(DeliveryOptions options)
     private readonly long _interval = options.MaxPerSecond > 0 ? Stopwatch.Frequency / options.MaxPerSecond : 0;
     private readonly long _slack = Stopwatch.Frequency / 500; // waits under 2 ms are not worth a timer
     private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _hour = new(1, 1);
     private long _next;
 
     /// <summary>Waits until this node may send its next message.</summary>
@@ -29,6 +30,22 @@ public sealed class SendLimits(DeliveryOptions options)
         }
         var wait = slot - now;
         return wait < _slack ? ValueTask.CompletedTask : new ValueTask(Task.Delay(Stopwatch.GetElapsedTime(0, wait), ct));
+    }
+
+    /// <summary>
+    /// With an hourly limit, this node's connections count and claim one at a time, so that they do not all claim
+    /// the same remaining allowance; without one it lets everyone through.
+    /// </summary>
+    public async Task<IDisposable?> EnterClaimAsync(CancellationToken ct)
+    {
+        if (options.MaxPerHour <= 0) return null;
+        await _hour.WaitAsync(ct);
+        return new Release(_hour);
+    }
+
+    private sealed class Release(SemaphoreSlim semaphore) : IDisposable
+    {
+        public void Dispose() => semaphore.Release();
     }
 
     /// <summary>

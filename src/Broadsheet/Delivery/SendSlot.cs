@@ -66,9 +66,12 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
             await using (var scope = engine.Scopes.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<BroadsheetDb>();
-                var size = await engine.Limits.ClaimSizeAsync(db, ct);
-                if (size == 0) return false; // the hour's allowance is used up
-                (batch, until) = await ClaimAsync(db, editionId, size, ct);
+                using (await engine.Limits.EnterClaimAsync(ct))
+                {
+                    var size = await engine.Limits.ClaimSizeAsync(db, ct);
+                    if (size == 0) return false; // the hour's allowance is used up
+                    (batch, until) = await ClaimAsync(db, editionId, size, ct);
+                }
             }
             if (batch.Count == 0) continue;
             if (!await SendAsync(editionId, batch, until, ct)) await Task.Delay(engine.Options.PollInterval, ct);
