@@ -174,7 +174,7 @@ public abstract class EditionApiTests(AppFixture app)
             await ConsentAndApiTests.AssertProblemAsync(schedule, HttpStatusCode.Conflict, null);
         var read = await api.GetFromJsonAsync<JsonElement>($"/api/editions/{id}");
         Assert.Equal("Still editable", read.GetProperty("subject").GetString());
-        Assert.Equal("sending", read.GetProperty("status").GetString());
+        Assert.Contains(read.GetProperty("status").GetString(), new[] { "sending", "sent" }); // no audience: the engine may be done already
         Assert.Equal(HttpStatusCode.NotFound, (await api.PutAsJsonAsync("/api/editions/987654321", new { subject = "x" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await api.PostAsJsonAsync("/api/editions/987654321/schedule", new { at = DateTime.UtcNow.AddDays(1).ToString("O") })).StatusCode);
     }
