@@ -123,6 +123,21 @@ public abstract partial class WebVersionTests(AppFixture app)
         Assert.DoesNotContain("srcdoc", page);
     }
 
+    [Fact]
+    public async Task A_page_kept_in_memory_still_goes_when_its_edition_is_cancelled()
+    {
+        var slug = await EditionHttp.NewsletterAsync(Server);
+        var article = await EditionHttp.ArticleAsync(Server, "Kept story " + Guid.NewGuid().ToString("N")[..6]);
+        var id = await EditionHttp.EditionIdAsync(Server, slug, new { subject = "Kept then cancelled", articleIds = new[] { article.Id } });
+        await EditionHttp.SetStatusAsync(Server, id, EditionStatus.Paused);
+        using var reader = Server.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(PathOf(slug, id))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(PathOf(slug, id))).StatusCode); // from memory
+
+        await EditionHttp.SetStatusAsync(Server, id, EditionStatus.Cancelled);
+        Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync(PathOf(slug, id))).StatusCode);
+    }
+
     private static string PathOf(string slug, long id) => $"/newsletters/{slug}/editions/{id}";
 
     [GeneratedRegex("srcdoc=\"([^\"]*)\"")]
