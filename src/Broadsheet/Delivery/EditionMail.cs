@@ -9,7 +9,8 @@ using Broadsheet.Subscribers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using MimeKit.Cryptography;
+using MimeKit.Utils;
+using System.Text;
 
 namespace Broadsheet.Delivery;
 
@@ -23,11 +24,13 @@ public sealed record Recipient(long DeliveryId, long SubscriptionId, int Attempt
 /// </summary>
 public sealed class EditionMail
 {
-    private readonly RenderedEdition _rendered;
+    private static readonly FormatOptions HeaderFormat = FormatOptions.Default.Clone();
+    private readonly EncodedBody _body;
     private readonly MailboxAddress _from;
-    private readonly MailboxAddress? _replyTo;
-    private readonly string _listName;
-    private readonly string _listAddress;
+    private readonly string _fromValue;
+    private readonly string? _replyToValue;
+    private readonly string _subjectValue;
+    private readonly string _listIdValue;
     private readonly string _messageIdSuffix;
     private readonly string _unsubscribeMailbox;
     private readonly string _baseUrl;
@@ -38,12 +41,13 @@ public sealed class EditionMail
     private EditionMail(Edition edition, RenderedEdition rendered, MailboxAddress from, DkimKey? dkim, string baseUrl, SignupTokens tokens, VerpAddress? verp)
     {
         EditionId = edition.Id;
-        _rendered = rendered;
+        _body = new EncodedBody(rendered.TextFields, rendered.HtmlFields);
         _from = from;
-        _replyTo = MailboxAddress.TryParse(edition.Newsletter.ReplyTo, out var replyTo) ? replyTo : null;
+        _fromValue = AddressValue(from);
+        _replyToValue = MailboxAddress.TryParse(edition.Newsletter.ReplyTo, out var replyTo) ? AddressValue(replyTo) : null;
+        _subjectValue = HeaderValue(m => m.Subject = rendered.Subject, "Subject");
         var domain = Domain(from.Address);
-        _listName = edition.Newsletter.Name;
-        _listAddress = $"{edition.Newsletter.Slug}.{domain}";
+        _listIdValue = HeaderValue(m => ListHeaders.Add(m, edition.Newsletter.Name, $"{edition.Newsletter.Slug}.{domain}", "", ""), "List-Id");
         // Stable per recipient and edition, so a message sent twice after a crash has the same id and receivers can tell.
         _messageIdSuffix = $".{edition.Id}.{(edition.StartedAt ?? edition.CreatedAt).Ticks:x}@{domain}";
         _unsubscribeMailbox = verp?.UnsubscribeAddress ?? from.Address;
@@ -75,33 +79,55 @@ public sealed class EditionMail
     /// <summary>The envelope sender: a VERP address naming the delivery record, or the From address when no bounce address is set.</summary>
     public MailboxAddress EnvelopeSender(long deliveryId) => new("", _verp?.For(deliveryId) ?? _from.Address);
 
-    public MimeMessage Build(Recipient r, RsaDkimSigner? signer)
+    /// <summary>
+    /// One recipient's message, built into the connection's <paramref name="buffers"/> from the edition's encoded body
+    /// and header values: per recipient only the slots, To, Date, Message-ID and List-Unsubscribe are new, and the
+    /// DKIM signature covers them.
+    /// </summary>
+    public MimeMessage Build(Recipient r, RsaDkimSigner? signer, MessageBuffers buffers)
     {
+        buffers.Reset();
         var unsubscribe = _tokens.ForUnsubscribe(r.SubscriptionId);
         var personal = new EditionRecipient(r.Email, r.Name,
             _baseUrl + PublicLinks.UnsubscribePath(unsubscribe),
             _baseUrl + PublicLinks.PreferencesPath(_tokens.ForOwnerLink(r.Email)));
-        var message = new MimeMessage
-        {
-            Subject = _rendered.Subject,
-            Date = DateTimeOffset.UtcNow,
-            MessageId = r.DeliveryId.ToString(CultureInfo.InvariantCulture) + _messageIdSuffix,
-            Body = new MultipartAlternative
-            {
-                new TextPart(MimeKit.Text.TextFormat.Plain) { Text = _rendered.Text(personal) },
-                new TextPart(MimeKit.Text.TextFormat.Html) { Text = _rendered.Html(personal) },
-            },
-        };
-        // Fresh address objects per message: MimeKit's address lists subscribe to their addresses' Changed events, so
-        // one shared MailboxAddress would keep every message ever built alive (and each += copies a longer list).
-        message.From.Add(new MailboxAddress(_from.Name, _from.Address));
-        if (_replyTo is not null) message.ReplyTo.Add(new MailboxAddress(_replyTo.Name, _replyTo.Address));
-        message.To.Add(new MailboxAddress(r.Name ?? "", r.Email));
-        ListHeaders.Add(message, _listName, _listAddress, _baseUrl + OneClickUnsubscribe.Link(unsubscribe),
-            $"{_unsubscribeMailbox}?subject=unsubscribe%20{unsubscribe}");
-        if (signer is not null) ListHeaders.Sign(message, signer);
-        return message;
+        _body.Write(personal, buffers.Body, buffers.Scratch, signer is null ? null : buffers.BodyHash);
+
+        var now = DateTimeOffset.UtcNow;
+        (string Name, string Value)[] signed =
+        [
+            ("From", _fromValue),
+            ("Subject", _subjectValue),
+            ("Date", " " + DateUtils.FormatDate(now)),
+            ("Message-ID", " <" + r.DeliveryId.ToString(CultureInfo.InvariantCulture) + _messageIdSuffix + ">"),
+            ("To", AddressValue(new MailboxAddress(r.Name ?? "", r.Email))),
+            ("List-Id", _listIdValue),
+            // Folded after the comma: the one-click URL alone is long.
+            ("List-Unsubscribe", $" <{_baseUrl}{OneClickUnsubscribe.Link(unsubscribe)}>,\r\n <mailto:{_unsubscribeMailbox}?subject=unsubscribe%20{unsubscribe}>"),
+            ("List-Unsubscribe-Post", " List-Unsubscribe=One-Click"),
+        ];
+        var fields = new List<string>(signed.Length + 2);
+        if (signer is not null) fields.Add(signer.SignatureField(signed, buffers.BodyHash.GetHashAndReset(), now));
+        foreach (var (name, value) in signed) fields.Add(name + ":" + value + "\r\n");
+        if (_replyToValue is not null) fields.Add("Reply-To:" + _replyToValue + "\r\n");
+        var contentType = new ContentType("multipart", "alternative") { Boundary = _body.Boundary };
+        return new MimeMessage((IEnumerable<Header>)[]) { Body = new PreparedBody(contentType, fields, buffers.Body.WrittenMemory) };
     }
+
+    /// <summary>An address header's value as MimeKit encodes it (RFC 2047 for non-ASCII names, quoting, folding), with CRLF folds.</summary>
+    private static string AddressValue(MailboxAddress address) =>
+        string.IsNullOrEmpty(address.Name) ? " " + address.Address : " " + Crlf(address.ToString(HeaderFormat, true));
+
+    /// <summary>A header's value as MimeKit encodes it, with CRLF folds and without its final line end.</summary>
+    private static string HeaderValue(Action<MimeMessage> set, string name)
+    {
+        using var message = new MimeMessage();
+        set(message);
+        var raw = Encoding.ASCII.GetString(message.Headers[message.Headers.IndexOf(name)].RawValue);
+        return Crlf(raw).TrimEnd('\r', '\n');
+    }
+
+    private static string Crlf(string folded) => folded.Replace("\r\n", "\n").Replace("\n", "\r\n");
 
     /// <summary>The newsletter's sender, else <c>Mail:From</c> (with the newsletter's name when only the address is set).</summary>
     private static MailboxAddress Sender(Newsletter n, string mailFrom)

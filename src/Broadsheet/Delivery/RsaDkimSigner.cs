@@ -30,31 +30,36 @@ public sealed class RsaDkimSigner : IDisposable
     /// <summary>Adds a DKIM-Signature header over <paramref name="headers"/> (those present) and the body as it will be written.</summary>
     public void Sign(MimeMessage message, IEnumerable<string> headers, DateTimeOffset? now = null)
     {
-        var signed = headers.Where(h => message.Headers.Contains(h)).ToList();
-        var bodyHash = BodyHash(message);
-        var timestamp = (now ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds();
+        var signed = headers.Where(h => message.Headers.Contains(h))
+            .Select(name => (name, Encoding.Latin1.GetString(message.Headers[message.Headers.LastIndexOf(name)].RawValue)))
+            .ToList();
+        var field = SignatureField(signed, BodyHash(message), now ?? DateTimeOffset.UtcNow);
+        if (!Header.TryParse(Encoding.ASCII.GetBytes(field), out var dkim))
+            throw new InvalidOperationException("The DKIM-Signature header could not be formed.");
+        message.Headers.Insert(0, dkim);
+    }
 
+    /// <summary>
+    /// The whole DKIM-Signature header field, CRLF included, over the given header fields (name and raw value as
+    /// written after the colon, in the order listed) and the body's <see cref="RelaxedBodyHash"/>.
+    /// </summary>
+    public string SignatureField(IReadOnlyList<(string Name, string RawValue)> headers, ReadOnlySpan<byte> bodyHash, DateTimeOffset now)
+    {
         // The header as it will be sent, folded so that no line gets long; b= is filled in after signing.
-        var raw = new StringBuilder()
+        var raw = new StringBuilder(700)
             .Append(" v=1; a=rsa-sha256; c=relaxed/relaxed; d=").Append(Domain).Append("; s=").Append(Selector)
-            .Append("; t=").Append(timestamp).Append(";\r\n\th=").Append(string.Join(':', signed.Select(h => h.ToLowerInvariant())))
-            .Append(";\r\n\tbh=").Append(Convert.ToBase64String(bodyHash)).Append(";\r\n\tb=");
+            .Append("; t=").Append(now.ToUnixTimeSeconds()).Append(";\r\n\th=");
+        for (var i = 0; i < headers.Count; i++) raw.Append(i == 0 ? "" : ":").Append(headers[i].Name.ToLowerInvariant());
+        raw.Append(";\r\n\tbh=").Append(Convert.ToBase64String(bodyHash)).Append(";\r\n\tb=");
 
-        var data = new StringBuilder();
-        foreach (var name in signed)
-        {
-            var header = message.Headers[message.Headers.LastIndexOf(name)];
-            data.Append(CanonicalHeader(name, Encoding.Latin1.GetString(header.RawValue))).Append("\r\n");
-        }
+        var data = new StringBuilder(1024);
+        foreach (var (name, value) in headers) data.Append(CanonicalHeader(name, value)).Append("\r\n");
         data.Append(CanonicalHeader("DKIM-Signature", raw.ToString())); // without its CRLF, as RFC 6376 3.7 says
         var signature = Convert.ToBase64String(_rsa.SignData(Encoding.Latin1.GetBytes(data.ToString()), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
 
         for (var i = 0; i < signature.Length; i += 72)
             raw.Append(i == 0 ? "" : "\r\n\t ").Append(signature.AsSpan(i, Math.Min(72, signature.Length - i)));
-        raw.Append("\r\n");
-        if (!Header.TryParse(Encoding.ASCII.GetBytes("DKIM-Signature:" + raw), out var dkim))
-            throw new InvalidOperationException("The DKIM-Signature header could not be formed.");
-        message.Headers.Insert(0, dkim);
+        return "DKIM-Signature:" + raw.Append("\r\n");
     }
 
     /// <summary>SHA-256 of the body (everything after the header block) in relaxed canonical form.</summary>
@@ -69,50 +74,50 @@ public sealed class RsaDkimSigner : IDisposable
     /// <summary>RFC 6376 3.4.4: runs of spaces and tabs become one space, none at line ends, no empty lines at the end.</summary>
     public static byte[] RelaxedBodyHash(ReadOnlySpan<byte> body)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var scratch = ArrayPool<byte>.Shared.Rent(1024);
-        var pendingEmpty = 0;
-        try
+        var lines = new ArrayBufferWriter<byte>(body.Length + 2);
+        RelaxedLines(body, lines);
+        var canonical = lines.WrittenSpan;
+        while (canonical.EndsWith("\r\n\r\n"u8)) canonical = canonical[..^2];
+        if (canonical.SequenceEqual("\r\n"u8)) canonical = [];
+        return SHA256.HashData(canonical);
+    }
+
+    /// <summary>
+    /// The relaxed form of whole lines, empty ones kept: lines canonicalise one by one, so a body made of pieces that
+    /// each end at a line end hashes as the concatenation of the pieces' canonical forms.
+    /// </summary>
+    public static void RelaxedLines(ReadOnlySpan<byte> text, IBufferWriter<byte> output)
+    {
+        if (text.IsEmpty) return;
+        var span = output.GetSpan(text.Length + 2);
+        var length = 0;
+        var space = false;
+        for (var i = 0; i < text.Length; i++)
         {
-            while (!body.IsEmpty)
+            var b = text[i];
+            if (b == (byte)'\r' && i + 1 < text.Length && text[i + 1] == (byte)'\n')
             {
-                var end = body.IndexOf("\r\n"u8);
-                var current = end < 0 ? body : body[..end];
-                body = end < 0 ? [] : body[(end + 2)..];
-                if (scratch.Length < current.Length + 2)
-                {
-                    ArrayPool<byte>.Shared.Return(scratch);
-                    scratch = ArrayPool<byte>.Shared.Rent(current.Length + 2);
-                }
-                var length = 0;
-                var space = false;
-                foreach (var b in current)
-                {
-                    if (b is (byte)' ' or (byte)'\t')
-                    {
-                        space = true;
-                        continue;
-                    }
-                    if (space) scratch[length++] = (byte)' ';
-                    space = false;
-                    scratch[length++] = b;
-                }
-                if (length == 0)
-                {
-                    pendingEmpty++;
-                    continue;
-                }
-                for (; pendingEmpty > 0; pendingEmpty--) hash.AppendData("\r\n"u8);
-                scratch[length++] = (byte)'\r';
-                scratch[length++] = (byte)'\n';
-                hash.AppendData(scratch, 0, length);
+                span[length++] = (byte)'\r';
+                span[length++] = (byte)'\n';
+                space = false;
+                i++;
+                continue;
             }
+            if (b is (byte)' ' or (byte)'\t')
+            {
+                space = true;
+                continue;
+            }
+            if (space) span[length++] = (byte)' ';
+            space = false;
+            span[length++] = b;
         }
-        finally
+        if (!text.EndsWith("\r\n"u8))
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            span[length++] = (byte)'\r';
+            span[length++] = (byte)'\n';
         }
-        return hash.GetHashAndReset();
+        output.Advance(length);
     }
 
     /// <summary>RFC 6376 3.4.2: lower-case name, unfolded value with runs of white space as one space, trimmed.</summary>

@@ -20,6 +20,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     private const string NoLongerSubscribed = "Not mailed: unsubscribed or no longer mailable after the send started.";
 
     private readonly Dictionary<long, RsaDkimSigner?> _signers = [];
+    private readonly MessageBuffers _buffers = new();
     private RelayPool.Connection? _connection;
     private long _lastUsed = Stopwatch.GetTimestamp();
 
@@ -53,6 +54,8 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
         finally
         {
             await CloseAsync();
+            foreach (var signer in _signers.Values) signer?.Dispose();
+            _buffers.Dispose();
         }
     }
 
@@ -149,7 +152,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 await engine.Limits.WaitAsync(ct);
                 try
                 {
-                    var message = mail.Build(r, signer);
+                    var message = mail.Build(r, signer, _buffers);
                     await _connection.Session.SendAsync(message, mail.EnvelopeSender(r.DeliveryId), new MailboxAddress("", r.Email), ct);
                     results.Sent(r);
                 }

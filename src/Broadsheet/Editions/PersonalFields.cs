@@ -53,22 +53,29 @@ public sealed class PersonalFields
         _length = rendered.Length;
     }
 
-    /// <summary>The body for one recipient; values are HTML-encoded in the HTML part.</summary>
+    /// <summary>The text between the slots: one more than <see cref="SlotCount"/>, slot <c>i</c> comes after literal <c>i</c>.</summary>
+    public IReadOnlyList<string> Literals => _literals;
+
+    public int SlotCount => _fields.Length;
+
+    /// <summary>What slot <paramref name="slot"/> holds for one recipient; HTML-encoded in the HTML part.</summary>
+    public string Value(int slot, EditionRecipient r)
+    {
+        var value = _fields[slot] switch
+        {
+            "name" => r.Name ?? "",
+            "email" => r.Email,
+            "unsubscribe_url" => r.UnsubscribeUrl,
+            _ => r.PreferencesUrl,
+        };
+        return _html ? HtmlEncoder.Default.Encode(value) : value;
+    }
+
+    /// <summary>The body for one recipient.</summary>
     public string Fill(EditionRecipient r)
     {
         var sb = new StringBuilder(_length + 256);
-        for (var i = 0; i < _fields.Length; i++)
-        {
-            sb.Append(_literals[i]);
-            var value = _fields[i] switch
-            {
-                "name" => r.Name ?? "",
-                "email" => r.Email,
-                "unsubscribe_url" => r.UnsubscribeUrl,
-                _ => r.PreferencesUrl,
-            };
-            sb.Append(_html ? HtmlEncoder.Default.Encode(value) : value);
-        }
+        for (var i = 0; i < _fields.Length; i++) sb.Append(_literals[i]).Append(Value(i, r));
         sb.Append(_literals[^1]);
         return sb.ToString();
     }
