@@ -24,6 +24,9 @@ public interface IMailSession : IAsyncDisposable
 
     /// <summary>Sends with an explicit envelope (e.g. a VERP sender) instead of the one derived from the headers.</summary>
     Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct);
+
+    /// <summary>The same, blocking: for the send engine's connections, which each have a thread of their own.</summary>
+    void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct);
 }
 
 /// <summary>Writes each message as an .eml file under DATA/outbox, for running without a relay.</summary>
@@ -38,11 +41,23 @@ public sealed class OutboxTransport(string dataPath) : IMailTransport, IMailSess
 
     public async Task SendAsync(MimeMessage message, CancellationToken ct)
     {
+        var (temp, final) = NewFile();
+        await message.WriteToAsync(temp, ct);
+        File.Move(temp, final); // whole files only: the outbox page never sees half a message
+    }
+
+    public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct)
+    {
+        var (temp, final) = NewFile();
+        message.WriteTo(temp, ct);
+        File.Move(temp, final);
+    }
+
+    private (string Temp, string Final) NewFile()
+    {
         Directory.CreateDirectory(Folder);
         var name = $"{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid():N}.eml";
-        var temp = Path.Combine(Folder, name + ".tmp");
-        await message.WriteToAsync(temp, ct);
-        File.Move(temp, Path.Combine(Folder, name)); // whole files only: the outbox page never sees half a message
+        return (Path.Combine(Folder, name + ".tmp"), Path.Combine(Folder, name));
     }
 
     // A mailbox file has no envelope; the outbox stands for a delivered mailbox, so the message is all there is.
@@ -113,6 +128,9 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
 
         public async Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) =>
             await client.SendAsync(message, sender, [recipient], ct);
+
+        public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) =>
+            client.Send(message, sender, [recipient], ct);
 
         public async ValueTask DisposeAsync()
         {
