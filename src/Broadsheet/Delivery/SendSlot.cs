@@ -19,7 +19,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     private static readonly TimeSpan CloseWhenIdle = TimeSpan.FromSeconds(10);
     private const string NoLongerSubscribed = "Not mailed: unsubscribed or no longer mailable after the send started.";
 
-    private readonly Dictionary<long, RsaDkimSigner?> _signers = [];
+    private readonly Dictionary<long, DkimMessageSigner[]> _signers = [];
     private readonly MessageBuffers _buffers = new();
     private RelayPool.Connection? _connection;
     private long _lastUsed = Stopwatch.GetTimestamp();
@@ -54,7 +54,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
         finally
         {
             await CloseAsync();
-            foreach (var signer in _signers.Values) signer?.Dispose();
+            foreach (var signer in _signers.Values.SelectMany(s => s)) signer.Dispose();
             _buffers.Dispose();
         }
     }
@@ -125,7 +125,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 await engine.RenderFailedAsync(editionId, ex, ct);
                 return false;
             }
-            if (!_signers.TryGetValue(editionId, out var signer)) _signers[editionId] = signer = mail.CreateSigner();
+            if (!_signers.TryGetValue(editionId, out var signers)) _signers[editionId] = signers = mail.CreateSigners();
 
             for (; i < batch.Count; i++)
             {
@@ -152,7 +152,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 await engine.Limits.WaitAsync(ct);
                 try
                 {
-                    var message = mail.Build(r, signer, _buffers);
+                    var message = mail.Build(r, signers, _buffers);
                     await _connection.Session.SendAsync(message, mail.EnvelopeSender(r.DeliveryId), new MailboxAddress("", r.Email), ct);
                     results.Sent(r);
                 }
