@@ -8,8 +8,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Broadsheet.Delivery;
 
 /// <summary>
-/// Owners manage DKIM keys: generate a 2048-bit rsa-sha256 key for a domain and selector, see the DNS record to
-/// publish, activate (one key per domain signs), deactivate, delete. Private keys never leave the database.
+/// Owners manage DKIM keys: generate a 2048-bit rsa-sha256 or an ed25519-sha256 key for a domain and selector, see
+/// the DNS record to publish, activate (one key per domain and algorithm signs), deactivate, delete. Private keys never
+/// leave the database.
 /// </summary>
 [Authorize(Policy = Policies.Owner, AuthenticationSchemes = ConsoleAuth.CookieScheme)]
 public sealed class DkimPageModel(BroadsheetDb db) : PageModel
@@ -23,6 +24,10 @@ public sealed class DkimPageModel(BroadsheetDb db) : PageModel
     public Dictionary<string, string> Errors { get; } = [];
     public string Domain { get; private set; } = "";
     public string Selector { get; private set; } = "";
+    public DkimAlgorithm Algorithm { get; private set; }
+
+    /// <summary>How the page names a key's algorithm.</summary>
+    public static string Describe(DkimAlgorithm algorithm) => algorithm == DkimAlgorithm.Ed25519Sha256 ? "ed25519-sha256" : "rsa-sha256, 2048 bits";
 
     public async Task OnGetAsync([FromQuery] int? confirm, CancellationToken ct)
     {
@@ -30,16 +35,20 @@ public sealed class DkimPageModel(BroadsheetDb db) : PageModel
         Confirming = Keys.Select(k => k.Key).FirstOrDefault(k => k.Id == confirm);
     }
 
-    public async Task OnPostGenerateAsync(string? domain, string? selector, CancellationToken ct)
+    public async Task OnPostGenerateAsync(string? domain, string? selector, string? algorithm, CancellationToken ct)
     {
         (Domain, Selector) = (domain ?? "", selector ?? "");
         if (!DkimNames.TryDomain(domain, out var d, out var domainError)) Errors["domain"] = domainError!;
         if (!DkimNames.TrySelector(selector, out var s, out var selectorError)) Errors["selector"] = selectorError!;
+        // A post without a type gets RSA, the default.
+        DkimAlgorithm? chosen = (algorithm ?? "rsa") switch { "rsa" => DkimAlgorithm.RsaSha256, "ed25519" => DkimAlgorithm.Ed25519Sha256, _ => null };
+        if (chosen is { } known) Algorithm = known;
+        else Errors["algorithm"] = "Choose RSA or Ed25519.";
         if (Errors.Count == 0 && await db.SigningKeys.AnyAsync(k => k.Domain == d && k.Selector == s, ct))
             Errors["selector"] = $"{s}._domainkey.{d} already has a key; choose another selector.";
         if (Errors.Count == 0)
         {
-            var key = DkimKey.Generate(d, s);
+            var key = DkimKey.Generate(d, s, Algorithm);
             // A new key waits until its record is published: signing with it before would fail every check.
             db.SigningKeys.Add(new SigningKey
             {
@@ -49,15 +58,20 @@ public sealed class DkimPageModel(BroadsheetDb db) : PageModel
             AuditLog.Record(db, User, "dkim.generate", key.DnsName);
             await db.SaveChangesAsync(ct);
             Message = $"Key generated for {key.DnsName}. Publish its record in DNS, then activate it.";
-            (Domain, Selector) = ("", "");
+            (Domain, Selector, Algorithm) = ("", "", DkimAlgorithm.RsaSha256);
         }
         await LoadAsync(ct);
     }
 
-    /// <summary>Makes a key the one that signs for its domain; any other key of that domain stops signing.</summary>
+    /// <summary>
+    /// Makes a key the one of its algorithm that signs for its domain; the domain's other keys of that algorithm stop
+    /// signing, those of the other algorithm go on (a message then carries both signatures).
+    /// </summary>
     public Task OnPostActivateAsync(int id, CancellationToken ct) => ChangeAsync(id, "dkim.activate", async key =>
     {
-        foreach (var other in await db.SigningKeys.Where(k => k.Domain == key.Domain && k.Id != id && k.IsActive).ToListAsync(ct)) other.IsActive = false;
+        var algorithm = key.ToDkimKey().Algorithm;
+        var others = await db.SigningKeys.Where(k => k.Domain == key.Domain && k.Id != id && k.IsActive).ToListAsync(ct);
+        foreach (var other in others.Where(k => k.ToDkimKey().Algorithm == algorithm)) other.IsActive = false;
         key.IsActive = true;
         return $"{key.ToDkimKey().DnsName} now signs mail from {key.Domain}.";
     }, ct);

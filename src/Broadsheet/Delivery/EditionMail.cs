@@ -20,7 +20,7 @@ public sealed record Recipient(long DeliveryId, long SubscriptionId, int Attempt
 /// <summary>
 /// The messages of one edition: rendered once per node, then per recipient only filled in (links, name, address),
 /// dressed with the standard headers (From, Reply-To, Message-ID, Date, List-Id, List-Unsubscribe with a one-click
-/// URL and a mailto, List-Unsubscribe-Post) and signed with the sender domain's active DKIM key.
+/// URL and a mailto, List-Unsubscribe-Post) and signed with each active DKIM key of the sender's domain (RSA first).
 /// </summary>
 public sealed class EditionMail
 {
@@ -34,11 +34,11 @@ public sealed class EditionMail
     private readonly string _messageIdSuffix;
     private readonly string _unsubscribeMailbox;
     private readonly string _baseUrl;
-    private readonly DkimKey? _dkim;
+    private readonly IReadOnlyList<DkimKey> _dkim;
     private readonly SignupTokens _tokens;
     private readonly VerpAddress? _verp;
 
-    private EditionMail(Edition edition, RenderedEdition rendered, MailboxAddress from, DkimKey? dkim, string baseUrl, SignupTokens tokens, VerpAddress? verp)
+    private EditionMail(Edition edition, RenderedEdition rendered, MailboxAddress from, IReadOnlyList<DkimKey> dkim, string baseUrl, SignupTokens tokens, VerpAddress? verp)
     {
         EditionId = edition.Id;
         _body = new EncodedBody(rendered.TextFields, rendered.HtmlFields);
@@ -67,14 +67,13 @@ public sealed class EditionMail
         var rendered = await services.GetRequiredService<EditionRenderer>().RenderAsync(edition, ct);
         var from = Sender(edition.Newsletter, services.GetRequiredService<IOptions<MailOptions>>().Value.From);
         var domain = Domain(from.Address);
-        var key = await db.SigningKeys.AsNoTracking().Where(k => k.IsActive && k.Domain == domain)
-            .OrderByDescending(k => k.CreatedAt).FirstOrDefaultAsync(ct);
-        return new EditionMail(edition, rendered, from, key?.ToDkimKey(), services.GetRequiredService<PublicLinks>().BaseUrl,
+        var keys = await SigningKey.SigningAsync(db, domain, ct);
+        return new EditionMail(edition, rendered, from, keys, services.GetRequiredService<PublicLinks>().BaseUrl,
             services.GetRequiredService<SignupTokens>(), verp);
     }
 
-    /// <summary>A new signer for this edition's key (null when its domain has none); each connection keeps its own.</summary>
-    public RsaDkimSigner? CreateSigner() => _dkim?.CreateSigner();
+    /// <summary>New signers for this edition's keys (none when its domain has none); each connection keeps its own.</summary>
+    public DkimMessageSigner[] CreateSigners() => _dkim.Select(k => k.CreateSigner()).ToArray();
 
     /// <summary>The envelope sender: a VERP address naming the delivery record, or the From address when no bounce address is set.</summary>
     public MailboxAddress EnvelopeSender(long deliveryId) => new("", _verp?.For(deliveryId) ?? _from.Address);
@@ -82,16 +81,16 @@ public sealed class EditionMail
     /// <summary>
     /// One recipient's message, built into the connection's <paramref name="buffers"/> from the edition's encoded body
     /// and header values: per recipient only the slots, To, Date, Message-ID and List-Unsubscribe are new, and the
-    /// DKIM signature covers them.
+    /// DKIM signatures cover them.
     /// </summary>
-    public MimeMessage Build(Recipient r, RsaDkimSigner? signer, MessageBuffers buffers)
+    public MimeMessage Build(Recipient r, IReadOnlyList<DkimMessageSigner> signers, MessageBuffers buffers)
     {
         buffers.Reset();
         var unsubscribe = _tokens.ForUnsubscribe(r.SubscriptionId);
         var personal = new EditionRecipient(r.Email, r.Name,
             _baseUrl + PublicLinks.UnsubscribePath(unsubscribe),
             _baseUrl + PublicLinks.PreferencesPath(_tokens.ForOwnerLink(r.Email)));
-        _body.Write(personal, buffers.Body, buffers.Scratch, signer is null ? null : buffers.BodyHash);
+        _body.Write(personal, buffers.Body, buffers.Scratch, signers.Count == 0 ? null : buffers.BodyHash);
 
         var now = DateTimeOffset.UtcNow;
         (string Name, string Value)[] signed =
@@ -106,8 +105,9 @@ public sealed class EditionMail
             ("List-Unsubscribe", $" <{_baseUrl}{OneClickUnsubscribe.Link(unsubscribe)}>,\r\n <mailto:{_unsubscribeMailbox}?subject=unsubscribe%20{unsubscribe}>"),
             ("List-Unsubscribe-Post", " List-Unsubscribe=One-Click"),
         ];
-        var fields = new List<string>(signed.Length + 2);
-        if (signer is not null) fields.Add(signer.SignatureField(signed, buffers.BodyHash.GetHashAndReset(), now));
+        var fields = new List<string>(signed.Length + 1 + signers.Count);
+        var bodyHash = signers.Count == 0 ? null : buffers.BodyHash.GetHashAndReset();
+        foreach (var signer in signers) fields.Add(signer.SignatureField(signed, bodyHash, now));
         foreach (var (name, value) in signed) fields.Add(name + ":" + value + "\r\n");
         if (_replyToValue is not null) fields.Add("Reply-To:" + _replyToValue + "\r\n");
         var contentType = new ContentType("multipart", "alternative") { Boundary = _body.Boundary };

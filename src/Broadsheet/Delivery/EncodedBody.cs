@@ -59,7 +59,7 @@ public sealed class EncodedBody
             QuotedPrintable.Encode(scratch.WrittenSpan, output);
             if (bodyHash is null) continue;
             scratch.ResetWrittenCount();
-            RsaDkimSigner.RelaxedLines(output.WrittenSpan[start..], scratch);
+            DkimMessageSigner.RelaxedLines(output.WrittenSpan[start..], scratch);
             bodyHash.AppendData(scratch.WrittenSpan);
         }
     }
@@ -80,7 +80,7 @@ public sealed class EncodedBody
     {
         if (pending.WrittenCount == 0) return;
         var canonical = new ArrayBufferWriter<byte>(pending.WrittenCount);
-        RsaDkimSigner.RelaxedLines(pending.WrittenSpan, canonical);
+        DkimMessageSigner.RelaxedLines(pending.WrittenSpan, canonical);
         pieces.Add(new Piece(pending.WrittenSpan.ToArray(), canonical.WrittenSpan.ToArray(), null, 0));
         pending.ResetWrittenCount();
     }

@@ -20,7 +20,7 @@ public static class ListHeaders
     }
 
     /// <summary>Signs the message as it will be sent (7-bit safe first, since relays may re-encode 8-bit parts).</summary>
-    public static void Sign(MimeMessage message, RsaDkimSigner signer)
+    public static void Sign(MimeMessage message, DkimMessageSigner signer)
     {
         message.Prepare(EncodingConstraint.SevenBit);
         signer.Sign(message, Signed);

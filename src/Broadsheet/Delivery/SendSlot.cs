@@ -19,7 +19,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     private static readonly TimeSpan CloseWhenIdle = TimeSpan.FromSeconds(10);
     private const string NoLongerSubscribed = "Not mailed: unsubscribed or no longer mailable after the send started.";
 
-    private readonly Dictionary<long, RsaDkimSigner?> _signers = [];
+    private readonly Dictionary<long, DkimMessageSigner[]> _signers = [];
     private readonly MessageBuffers _buffers = new();
     private RelayPool.Connection? _connection;
     private long _lastUsed = Stopwatch.GetTimestamp();
@@ -54,7 +54,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
         finally
         {
             await CloseAsync();
-            foreach (var signer in _signers.Values) signer?.Dispose();
+            foreach (var signer in _signers.Values.SelectMany(s => s)) signer.Dispose();
             _buffers.Dispose();
         }
     }
@@ -122,12 +122,12 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
             await engine.RenderFailedAsync(editionId, ex, ct);
             return false;
         }
-        if (!_signers.TryGetValue(editionId, out var signer)) _signers[editionId] = signer = mail.CreateSigner();
+        if (!_signers.TryGetValue(editionId, out var signers)) _signers[editionId] = signers = mail.CreateSigners();
         // Blocking SMTP on a thread of its own: per message MailKit's async path cost several thread-pool hand-offs
         // (each a context switch on a virtual machine) and more CPU than building the message.
         try
         {
-            return await Task.Factory.StartNew(() => SendBatch(mail, signer, batch, until, results, ct),
+            return await Task.Factory.StartNew(() => SendBatch(mail, signers, batch, until, results, ct),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         finally
@@ -137,7 +137,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     }
 
     /// <summary>The messages of a batch, one after another over this slot's connection; whatever is not tried is released.</summary>
-    private bool SendBatch(EditionMail mail, RsaDkimSigner? signer, List<Recipient> batch, DateTime until, DeliveryResults results, CancellationToken ct)
+    private bool SendBatch(EditionMail mail, DkimMessageSigner[] signers, List<Recipient> batch, DateTime until, DeliveryResults results, CancellationToken ct)
     {
         var editionId = mail.EditionId;
         var lastFlush = Stopwatch.GetTimestamp();
@@ -169,7 +169,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 if (!wait.IsCompleted) wait.AsTask().GetAwaiter().GetResult();
                 try
                 {
-                    using var message = mail.Build(r, signer, _buffers);
+                    using var message = mail.Build(r, signers, _buffers);
                     _connection.Session.Send(message, mail.EnvelopeSender(r.DeliveryId), new MailboxAddress("", r.Email), ct);
                     results.Sent(r);
                 }

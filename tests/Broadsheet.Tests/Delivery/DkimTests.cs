@@ -25,19 +25,22 @@ public sealed class DkimTests
         return MimeMessage.Load(stream);
     }
 
-    [Fact]
-    public void A_signed_edition_verifies_and_a_changed_one_does_not()
+    [Theory]
+    [InlineData(DkimAlgorithm.RsaSha256, "rsa")]
+    [InlineData(DkimAlgorithm.Ed25519Sha256, "ed25519")]
+    public void A_signed_edition_verifies_and_a_changed_one_does_not(DkimAlgorithm algorithm, string keyType)
     {
-        var key = DkimKey.Generate("News.Example", "bs2026");
+        var key = DkimKey.Generate("News.Example", "bs2026", algorithm);
         Assert.Equal("bs2026._domainkey.news.example", key.DnsName);
-        Assert.StartsWith("v=DKIM1; k=rsa; p=", key.DnsValue);
+        Assert.Equal(algorithm, key.Algorithm);
+        Assert.StartsWith($"v=DKIM1; k={keyType}; p=", key.DnsValue);
 
         var message = Edition();
         ListHeaders.Sign(message, key.CreateSigner());
         var received = RoundTrip(message);
 
         var signature = received.Headers[received.Headers.IndexOf(HeaderId.DkimSignature)];
-        Assert.Contains("a=rsa-sha256", signature.Value);
+        Assert.Contains($"a={keyType}-sha256", signature.Value);
         Assert.Contains("c=relaxed/relaxed", signature.Value);
         foreach (var header in ListHeaders.Signed)
             Assert.Contains(header.ToLowerInvariant(), signature.Value.ToLowerInvariant());
@@ -47,6 +50,24 @@ public sealed class DkimTests
 
         received.Subject = "Changed in transit";
         Assert.False(verifier.Verify(received, signature));
+        var reworded = RoundTrip(message);
+        reworded.BodyParts.OfType<TextPart>().First().Text = "Five other stories.";
+        Assert.False(verifier.Verify(reworded, reworded.Headers[reworded.Headers.IndexOf(HeaderId.DkimSignature)]));
+    }
+
+    [Fact]
+    public void An_ed25519_key_publishes_its_raw_public_key_as_RFC_8463_shows()
+    {
+        // RFC 8463 A.2's key (RFC 8032's first test vector), in the PKCS#8 form OpenSSL writes.
+        var seed = Convert.FromBase64String("nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=");
+        var pem = System.Security.Cryptography.PemEncoding.WriteString("PRIVATE KEY", [.. Convert.FromHexString("302e020100300506032b657004220420"), .. seed]);
+        var key = new DkimKey("football.example.com", "brisbane", pem);
+        Assert.Equal(DkimAlgorithm.Ed25519Sha256, key.Algorithm);
+        Assert.Equal("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", key.DnsValue);
+
+        var generated = DkimKey.Generate("news.example", "ed1", DkimAlgorithm.Ed25519Sha256);
+        Assert.Equal(32, Convert.FromBase64String(generated.DnsValue.Split("p=")[1]).Length);
+        Assert.NotEqual(generated.DnsValue, DkimKey.Generate("news.example", "ed1", DkimAlgorithm.Ed25519Sha256).DnsValue);
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed class EncodedBodyTests
         body.Write(recipient, output, scratch, hash);
         var pieceHash = hash.GetHashAndReset();
 
-        Assert.Equal(RsaDkimSigner.RelaxedBodyHash(output.WrittenSpan), pieceHash);
+        Assert.Equal(DkimMessageSigner.RelaxedBodyHash(output.WrittenSpan), pieceHash);
         Assert.All(Encoding.ASCII.GetString(output.WrittenSpan).Split("\r\n"), line => Assert.InRange(line.Length, 0, 76));
 
         var header = Encoding.ASCII.GetBytes($"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{body.Boundary}\"\r\n\r\n");

@@ -21,12 +21,13 @@ public abstract partial class SendTests(AppFixture app)
     private BroadsheetServer Server => app.Server;
 
     [Fact]
-    public async Task Every_subscriber_gets_one_message_signed_with_list_headers_and_a_VERP_sender()
+    public async Task Every_subscriber_gets_one_message_signed_by_the_domain_s_RSA_and_Ed25519_keys_with_list_headers_and_a_VERP_sender()
     {
         var tag = Audience.NewTag();
         var domain = $"{tag}.news.example";
         var newsletter = await Sends.NewsletterAsync(Server, tag);
         var key = await Sends.SigningKeyAsync(Server, domain);
+        var ed25519 = await Sends.SigningKeyAsync(Server, domain, DkimAlgorithm.Ed25519Sha256, "ed1");
         var readers = await Sends.SubscribersAsync(Server, newsletter, "all", 30);
         var edition = await Sends.EditionAsync(Server, newsletter);
 
@@ -45,7 +46,7 @@ public abstract partial class SendTests(AppFixture app)
         Assert.Equal(30, messages.Select(m => m.MessageId).Distinct().Count());
 
         var verp = new VerpAddress(await Server.QueryAsync(async db => Convert.FromBase64String((await db.Set<Setting>().SingleAsync(s => s.Key == "verp-hmac-key")).Value)), "bounces@bounce.example");
-        var verifier = new DkimVerifier(new Sends.PublishedKey(key));
+        var verifier = new DkimVerifier(new Sends.PublishedKey(key, ed25519));
         foreach (var m in messages)
         {
             var record = records.Single(r => r.Email == m.To.Mailboxes.Single().Address);
@@ -56,7 +57,9 @@ public abstract partial class SendTests(AppFixture app)
             Assert.Equal($"Briefing {tag} <{tag}.{domain}>", m.Headers["List-Id"]);
             Assert.Matches(@"^<https?://[^/>]+/unsubscribe/one-click\?t=[\w-]+>, <mailto:bounces\+unsubscribe@bounce\.example\?subject=unsubscribe%20[\w-]+>$", m.Headers["List-Unsubscribe"]);
             Assert.Equal("List-Unsubscribe=One-Click", m.Headers["List-Unsubscribe-Post"]);
-            Assert.True(verifier.Verify(m, m.Headers[m.Headers.IndexOf(HeaderId.DkimSignature)]), "The DKIM signature does not verify.");
+            var signatures = m.Headers.Where(h => h.Id == HeaderId.DkimSignature).ToList();
+            Assert.Equal(["a=rsa-sha256", "a=ed25519-sha256"], signatures.Select(h => h.Value.Split(';')[1].Trim()));
+            Assert.All(signatures, h => Assert.True(verifier.Verify(m, h), "A DKIM signature does not verify: " + h.Value));
             Assert.Contains("/unsubscribe?t=", m.TextBody);
             Assert.Contains("/preferences?o=", m.TextBody);
             Assert.Contains("/unsubscribe?t=", m.HtmlBody);

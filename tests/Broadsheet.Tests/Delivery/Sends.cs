@@ -71,9 +71,9 @@ public static class Sends
     }
 
     /// <summary>Generates and stores an active DKIM key for <paramref name="domain"/>.</summary>
-    public static async Task<DkimKey> SigningKeyAsync(BroadsheetServer server, string domain)
+    public static async Task<DkimKey> SigningKeyAsync(BroadsheetServer server, string domain, DkimAlgorithm algorithm = DkimAlgorithm.RsaSha256, string selector = "bs1")
     {
-        var key = DkimKey.Generate(domain, "bs1");
+        var key = DkimKey.Generate(domain, selector, algorithm);
         await server.QueryAsync(db =>
         {
             db.SigningKeys.Add(new SigningKey { Domain = key.Domain, Selector = key.Selector, PrivateKeyPem = key.PrivateKeyPem, CreatedAt = DateTime.UtcNow, CreatedBy = "test" });
@@ -137,11 +137,11 @@ public static class Sends
         return counts;
     }
 
-    /// <summary>Answers DNS lookups from the record we would publish, as a receiver's resolver would.</summary>
-    public sealed class PublishedKey(DkimKey key) : DkimPublicKeyLocatorBase
+    /// <summary>Answers DNS lookups from the records we would publish, as a receiver's resolver would.</summary>
+    public sealed class PublishedKey(params DkimKey[] keys) : DkimPublicKeyLocatorBase
     {
         public override AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken ct = default) =>
-            domain == key.Domain && selector == key.Selector ? GetPublicKey(key.DnsValue) : throw new InvalidOperationException("no such record");
+            keys.FirstOrDefault(k => domain == k.Domain && selector == k.Selector) is { } key ? GetPublicKey(key.DnsValue) : throw new InvalidOperationException("no such record");
 
         public override Task<AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken ct = default) =>
             Task.FromResult(LocatePublicKey(methods, domain, selector, ct));

@@ -6,6 +6,8 @@ using Broadsheet.Editions;
 using Broadsheet.Tests.Admin;
 using Broadsheet.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Security;
 
 namespace Broadsheet.Tests.Editions;
 
@@ -84,20 +86,23 @@ public abstract partial class TemplateAndDkimConsoleTests(AppFixture app)
     }
 
     [Fact]
-    public async Task Dkim_shows_the_dns_record_of_the_stored_key_and_never_the_private_key()
+    public async Task Dkim_shows_the_dns_records_of_stored_RSA_and_Ed25519_keys_never_the_private_keys_and_one_key_per_type_signs()
     {
         var tag = EditionsHttp.NewTag();
         var (owner, ownerEmail) = await ConsoleHttp.SignedInAsync(Server, AdminRole.Owner);
         using var _o = owner;
-        async Task<string> Generate(string domain, string selector)
+        async Task<string> Generate(string domain, string selector, string? algorithm = null)
         {
-            using var response = await ConsoleHttp.PostFormAsync(owner, "/admin/dkim", new Dictionary<string, string> { ["domain"] = domain, ["selector"] = selector }, "/admin/dkim?handler=Generate");
+            var form = new Dictionary<string, string> { ["domain"] = domain, ["selector"] = selector };
+            if (algorithm is not null) form["algorithm"] = algorithm; // none posted: RSA
+            using var response = await ConsoleHttp.PostFormAsync(owner, "/admin/dkim", form, "/admin/dkim?handler=Generate");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             return await response.Content.ReadAsStringAsync();
         }
 
         foreach (var (domain, selector, field) in new[] { ("not a domain", "s1", "domain"), ("localhost", "s1", "domain"), ("10.0.0.1", "s1", "domain"), ("news.example", "bad_selector!", "selector"), ("news.example", "", "selector") })
             Assert.NotEqual("", EditionsHttp.FieldError(await Generate(domain, selector), field));
+        Assert.Equal("Choose RSA or Ed25519.", EditionsHttp.FieldError(await Generate($"news-{tag}.example", "dsa1", "dsa"), "algorithm"));
 
         var page = await Generate($"News-{tag}.Example.", "BS2026");
         var name = $"bs2026._domainkey.news-{tag}.example";
@@ -112,10 +117,24 @@ public abstract partial class TemplateAndDkimConsoleTests(AppFixture app)
         Assert.DoesNotContain("PRIVATE KEY", page);
         Assert.DoesNotContain(key.PrivateKeyPem.Split('\n')[1], page);
         Assert.Contains($"{name}. IN TXT ( \"v=DKIM1; k=rsa; p=", WebUtility.HtmlDecode(page));
+        Assert.Equal("rsa-sha256, 2048 bits", Algorithm(page, name));
         Assert.Contains("already has a key", EditionsHttp.FieldError(await Generate($"news-{tag}.example", "bs2026"), "selector"));
 
         await Generate($"news-{tag}.example", "bs2027");
         var newer = await Server.QueryAsync(db => db.SigningKeys.SingleAsync(k => k.Domain == $"news-{tag}.example" && k.Selector == "bs2027"));
+
+        var edName = $"ed2026._domainkey.news-{tag}.example";
+        var edPage = await Generate($"news-{tag}.example", "ed2026", "ed25519");
+        Assert.Contains($"Key generated for {edName}.", edPage);
+        var ed = await Server.QueryAsync(db => db.SigningKeys.SingleAsync(k => k.Domain == $"news-{tag}.example" && k.Selector == "ed2026"));
+        var edKey = Assert.IsType<Ed25519PrivateKeyParameters>(PrivateKeyFactory.CreateKey(Convert.FromBase64String(string.Concat(ed.PrivateKeyPem.Split('\n').Where(l => !l.StartsWith("-----"))))));
+        var edRecord = "v=DKIM1; k=ed25519; p=" + Convert.ToBase64String(edKey.GeneratePublicKey().GetEncoded());
+        Assert.Equal(edRecord, WebUtility.HtmlDecode(Record().Matches(edPage).Select(m => m.Groups).Single(g => g[1].Value == edName)[2].Value));
+        Assert.Contains($"{edName}. IN TXT ( \"{edRecord}\" )", WebUtility.HtmlDecode(edPage));
+        Assert.Equal("ed25519-sha256", Algorithm(edPage, edName));
+        Assert.DoesNotContain(ed.PrivateKeyPem.Split('\n')[1], edPage);
+        Assert.Contains("Publishers usually keep an RSA key and add an Ed25519 key beside it", edPage);
+
         async Task Post(string handler, int id)
         {
             using var response = await ConsoleHttp.PostFormAsync(owner, "/admin/dkim", new Dictionary<string, string> { ["id"] = id.ToString() }, $"/admin/dkim?handler={handler}");
@@ -123,20 +142,22 @@ public abstract partial class TemplateAndDkimConsoleTests(AppFixture app)
         }
         Task<Dictionary<string, bool>> Active() => Server.QueryAsync(db => db.SigningKeys.Where(k => k.Domain == $"news-{tag}.example").ToDictionaryAsync(k => k.Selector, k => k.IsActive));
         await Post("Activate", key.Id);
-        Assert.Equal(new Dictionary<string, bool> { ["bs2026"] = true, ["bs2027"] = false }, await Active());
-        await Post("Activate", newer.Id); // one key signs per domain
-        Assert.Equal(new Dictionary<string, bool> { ["bs2026"] = false, ["bs2027"] = true }, await Active());
+        Assert.Equal(new Dictionary<string, bool> { ["bs2026"] = true, ["bs2027"] = false, ["ed2026"] = false }, await Active());
+        await Post("Activate", ed.Id); // an Ed25519 key signs beside the RSA key
+        Assert.Equal(new Dictionary<string, bool> { ["bs2026"] = true, ["bs2027"] = false, ["ed2026"] = true }, await Active());
+        await Post("Activate", newer.Id); // one key per domain and type
+        Assert.Equal(new Dictionary<string, bool> { ["bs2026"] = false, ["bs2027"] = true, ["ed2026"] = true }, await Active());
         await Post("Deactivate", newer.Id);
-        Assert.Equal(new Dictionary<string, bool> { ["bs2026"] = false, ["bs2027"] = false }, await Active());
+        Assert.Equal(new Dictionary<string, bool> { ["bs2026"] = false, ["bs2027"] = false, ["ed2026"] = true }, await Active());
 
         var confirm = await owner.GetStringAsync($"/admin/dkim?confirm={key.Id}");
         Assert.Contains($"Delete the key <strong>{name}</strong>?", confirm);
         await Post("Delete", key.Id);
-        Assert.Equal(new Dictionary<string, bool> { ["bs2027"] = false }, await Active());
+        Assert.Equal(new Dictionary<string, bool> { ["bs2027"] = false, ["ed2026"] = true }, await Active());
 
         var audit = await Server.QueryAsync(db => db.AuditEntries.Where(a => a.Actor == ownerEmail && a.Action.StartsWith("dkim.")).OrderBy(a => a.Id).Select(a => a.Action + " " + a.Target).ToListAsync());
-        Assert.Equal([$"dkim.generate {name}", $"dkim.generate bs2027._domainkey.news-{tag}.example", $"dkim.activate {name}",
-            $"dkim.activate bs2027._domainkey.news-{tag}.example", $"dkim.deactivate bs2027._domainkey.news-{tag}.example", $"dkim.delete {name}"], audit);
+        Assert.Equal([$"dkim.generate {name}", $"dkim.generate bs2027._domainkey.news-{tag}.example", $"dkim.generate {edName}", $"dkim.activate {name}",
+            $"dkim.activate {edName}", $"dkim.activate bs2027._domainkey.news-{tag}.example", $"dkim.deactivate bs2027._domainkey.news-{tag}.example", $"dkim.delete {name}"], audit);
 
         var (editor, _) = await ConsoleHttp.SignedInAsync(Server, AdminRole.Editor);
         using var _e = editor;
@@ -146,8 +167,12 @@ public abstract partial class TemplateAndDkimConsoleTests(AppFixture app)
         Assert.Contains("href=\"/admin/dkim\"", await owner.GetStringAsync("/admin/editions"));
         using var refused = await ConsoleHttp.PostFormAsync(editor, "/admin/editions", new Dictionary<string, string> { ["id"] = newer.Id.ToString() }, "/admin/dkim?handler=Delete");
         Assert.StartsWith("/admin/denied", refused.Headers.Location!.PathAndQuery());
-        Assert.Single((await Active()).Keys);
+        Assert.Equal(2, (await Active()).Count);
     }
+
+    /// <summary>The algorithm the page names for the key published at <paramref name="name"/>.</summary>
+    private static string Algorithm(string page, string name) =>
+        Regex.Match(page, $"""<section class="card dns-record" data-key="{Regex.Escape(name)}"[\s\S]*?data-algorithm>([^<]*?) · """).Groups[1].Value;
 
     [GeneratedRegex("""<input id="name-\d+" type="text" readonly value="([^"]+)" data-dns-name>[\s\S]*?<textarea id="value-\d+" readonly data-dns-value>([^<]+)</textarea>""")]
     private static partial Regex Record();
