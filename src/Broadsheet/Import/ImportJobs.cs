@@ -59,13 +59,14 @@ public sealed class ImportJobs(BroadsheetDb db, JobSignal signal, DataFolder dat
     {
         await using var writer = new StreamWriter(output, new UTF8Encoding(false), 64 * 1024);
         await writer.WriteLineAsync("line,value,reason");
+        // In line order (a line is refused once), whichever check refused it and whenever it was recorded.
         long after = 0;
         while (true)
         {
-            var batch = await db.Set<ImportRejection>().AsNoTracking().Where(r => r.JobId == jobId && r.Id > after).OrderBy(r => r.Id).Take(5000).ToListAsync(ct);
+            var batch = await db.Set<ImportRejection>().AsNoTracking().Where(r => r.JobId == jobId && r.Line > after).OrderBy(r => r.Line).Take(5000).ToListAsync(ct);
             foreach (var r in batch) await writer.WriteLineAsync($"{r.Line},{Csv.Field(r.Value)},{Csv.Field(r.Reason)}");
             if (batch.Count < 5000) break;
-            after = batch[^1].Id;
+            after = batch[^1].Line;
         }
     }
 }

@@ -2,26 +2,25 @@ using System.Text.Json;
 using Broadsheet.Data;
 using Broadsheet.Jobs;
 using Broadsheet.Newsletters;
-using Broadsheet.Signup;
 using Broadsheet.Subscribers;
 using Microsoft.EntityFrameworkCore;
-using Sylvan.Data.Csv;
 
 namespace Broadsheet.Import;
 
-/// <summary>One valid, normalised row of an import file.</summary>
-public sealed record ImportRow(long Line, string Email, string Key, string? Name, string Attributes);
-
 /// <summary>
-/// Runs import jobs a batch of rows at a time inside <see cref="JobWorker"/>'s transaction: validates rows, records
-/// rejections, drops suppressed addresses, then writes the batch (PostgreSQL: binary COPY and set-based merge;
-/// SQLite: EF Core). The reader stays open between batches; after a restart it skips to the job's cursor once.
+/// Runs import jobs a batch of rows at a time inside <see cref="JobWorker"/>'s transaction: records the rows the
+/// <see cref="ImportReader"/> refused, drops suppressed addresses, keeps one row per address, then writes the batch
+/// (PostgreSQL: binary COPY and a set-based merge; SQLite: EF Core). The reader stays open between batches and reads
+/// the next while this one is written; after a restart it starts again at the job's cursor.
 /// </summary>
 public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDisposable
 {
-    public const int BatchSize = 5000;
-    private CsvDataReader? _csv;
-    private long _line;
+    /// <summary>
+    /// Rows per batch, each one transaction: PostgreSQL merges a batch in one statement, so a larger one only saves
+    /// commits and round trips; EF Core on SQLite tracks every row of a batch.
+    /// </summary>
+    public static int BatchSize(bool postgres) => postgres ? 20_000 : 5_000;
+    private ImportReader? _reader;
 
     public bool Handles(JobKind kind) => kind == JobKind.Import;
 
@@ -35,59 +34,31 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
         var p = Parameters(job);
         var newsletter = await db.Newsletters.AsNoTracking().FirstOrDefaultAsync(n => n.Slug == p.Newsletter, ct)
             ?? throw new InvalidOperationException($"Newsletter {p.Newsletter} no longer exists.");
-        if (_csv is null)
-        {
-            _csv = ImportFile.Open(p.FilePath, p.Delimiter);
-            _line = 1; // the header
-            while (_line - 1 < job.Cursor && await _csv.ReadAsync(ct)) _line++;
-        }
+        _reader ??= new ImportReader(p, job.Cursor, BatchSize(db.Database.IsNpgsql()), await suppressions.HasherAsync(ct));
+        var batch = await _reader.NextAsync(ct);
+        foreach (var refused in batch.Refused) Reject(db, job, refused.Line, refused.Value, refused.Reason);
 
-        var email = Ordinal(_csv, p.EmailColumn);
-        var name = p.NameColumn is null ? -1 : Ordinal(_csv, p.NameColumn);
-        var rows = new List<ImportRow>(BatchSize);
-        var read = 0;
-        var end = false;
-        while (read < BatchSize)
+        if (batch.Rows.Count > 0)
         {
-            if (!await _csv.ReadAsync(ct)) { end = true; break; }
-            _line++;
-            read++;
-            var raw = _csv.GetString(email);
-            if (!EmailAddressRule.TryNormalize(raw, out var normalized))
-            {
-                Reject(db, job, _line, raw, string.IsNullOrWhiteSpace(raw) ? "no email address" : "not a valid email address");
-                continue;
-            }
-            var rowName = name >= 0 ? _csv.GetString(name).Trim() : "";
-            if (rowName.Length > 200) rowName = rowName[..200];
-            rows.Add(new ImportRow(_line, normalized, EmailAddressRule.Key(normalized), rowName.Length == 0 ? null : rowName, Attributes(_csv, email, name)));
+            if (db.Database.IsNpgsql()) job.Failed += await PostgresImport.WriteAsync(db, job, p, newsletter, batch.Rows, OnePerAddress(batch.Rows, p.Policy), ct);
+            else await WriteWithEfAsync(db, p, newsletter, OnePerAddress(await DropSuppressedAsync(db, job, batch.Rows, ct), p.Policy), ct);
         }
-
-        rows = await DropSuppressedAsync(db, job, rows, ct);
-        // One row per address within the batch: the first (skip) or the last (update) occurrence wins.
-        var unique = (p.Policy == DuplicatePolicy.Update ? rows.AsEnumerable().Reverse() : rows).DistinctBy(r => r.Key).ToList();
-        if (unique.Count > 0)
-        {
-            if (db.Database.IsNpgsql()) await PostgresImport.WriteAsync(db, p, newsletter, unique, ct);
-            else await WriteWithEfAsync(db, p, newsletter, unique, ct);
-        }
-
-        job.Processed += read;
-        job.Cursor = _line - 1;
-        return end;
+        job.Processed += batch.Read;
+        job.Cursor = batch.LastLine - 1;
+        return batch.End;
     }
-
-    /// <summary>The column the inspection chose; it compared trimmed headers ("Name; E-mail ;…"), so this does too.</summary>
-    private static int Ordinal(CsvDataReader csv, string column) =>
-        Enumerable.Range(0, csv.FieldCount).First(i => csv.GetName(i).Trim().Equals(column, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The uploaded file holds personal data: once the job is over, whatever the outcome, it goes.</summary>
     public void Finished(Job job)
     {
-        _csv?.Dispose();
-        _csv = null;
+        _reader?.Dispose();
+        _reader = null;
         File.Delete(Parameters(job).FilePath);
     }
+
+    /// <summary>One row per address: the first (skip) or the last (update) occurrence wins.</summary>
+    private static List<ImportRow> OnePerAddress(List<ImportRow> rows, DuplicatePolicy policy) =>
+        (policy == DuplicatePolicy.Update ? rows.AsEnumerable().Reverse() : rows).DistinctBy(r => r.Key).ToList();
 
     private static void Reject(BroadsheetDb db, Job job, long line, string? value, string reason)
     {
@@ -95,33 +66,20 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
         db.Set<ImportRejection>().Add(new ImportRejection { JobId = job.Id, Line = line, Value = value is { Length: > 300 } ? value[..300] : value, Reason = reason });
     }
 
-    private async Task<List<ImportRow>> DropSuppressedAsync(BroadsheetDb db, Job job, List<ImportRow> rows, CancellationToken ct)
+    /// <summary>SQLite: rejects the rows on the suppression list (PostgreSQL does it within its merge).</summary>
+    private static async Task<List<ImportRow>> DropSuppressedAsync(BroadsheetDb db, Job job, List<ImportRow> rows, CancellationToken ct)
     {
-        var hashes = new Dictionary<ImportRow, string>();
-        foreach (var row in rows) hashes[row] = await suppressions.HashAsync(row.Email, ct);
-        var values = hashes.Values.Distinct().ToList();
-        var suppressed = (await db.Suppressions.Where(s => values.Contains(s.AddressHash)).Select(s => s.AddressHash).ToListAsync(ct)).ToHashSet();
+        var hashes = rows.Select(r => r.Hash).Distinct().ToList();
+        var suppressed = (await db.Suppressions.Where(s => hashes.Contains(s.AddressHash)).Select(s => s.AddressHash).ToListAsync(ct)).ToHashSet();
         if (suppressed.Count == 0) return rows;
-        foreach (var row in rows.Where(r => suppressed.Contains(hashes[r]))) Reject(db, job, row.Line, row.Email, "on the suppression list");
-        return [.. rows.Where(r => !suppressed.Contains(hashes[r]))];
-    }
-
-    /// <summary>Every column but email and name, as a JSON object of strings.</summary>
-    private static string Attributes(CsvDataReader csv, int email, int name)
-    {
-        var values = new Dictionary<string, string>();
-        for (var i = 0; i < csv.FieldCount; i++)
-        {
-            if (i == email || i == name) continue;
-            var value = csv.GetString(i);
-            if (value.Length > 0) values[csv.GetName(i).Trim()] = value.Length > 1000 ? value[..1000] : value;
-        }
-        return values.Count == 0 ? "{}" : JsonSerializer.Serialize(values);
+        foreach (var row in rows.Where(r => suppressed.Contains(r.Hash))) Reject(db, job, row.Line, row.Email, "on the suppression list");
+        return [.. rows.Where(r => !suppressed.Contains(r.Hash))];
     }
 
     /// <summary>SQLite: the batch through EF Core, in the worker's transaction.</summary>
     private static async Task WriteWithEfAsync(BroadsheetDb db, ImportParameters p, Newsletter newsletter, List<ImportRow> rows, CancellationToken ct)
     {
+        if (rows.Count == 0) return;
         var keys = rows.Select(r => r.Key).ToList();
         var existing = await db.Subscribers.Include(s => s.Subscriptions.Where(x => x.NewsletterId == newsletter.Id))
             .Where(s => keys.Contains(s.NormalizedEmail)).ToDictionaryAsync(s => s.NormalizedEmail, ct);
@@ -166,5 +124,5 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
         return JsonSerializer.Serialize(merged);
     }
 
-    public void Dispose() => _csv?.Dispose();
+    public void Dispose() => _reader?.Dispose();
 }

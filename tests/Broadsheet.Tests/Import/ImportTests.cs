@@ -16,6 +16,9 @@ public abstract class ImportTests(AppFixture app)
 {
     private BroadsheetServer Server => app.Server;
 
+    /// <summary>Rows in one batch of an import on this database.</summary>
+    private int BatchSize => ImportRunner.BatchSize(app.Kind == DatabaseKind.Postgres);
+
     private Task<List<Subscriber>> ImportedAsync(string tag) =>
         Server.QueryAsync(db => db.Subscribers.AsNoTracking().Include(s => s.Subscriptions).ThenInclude(x => x.Newsletter)
             .Where(s => s.NormalizedEmail.StartsWith(tag)).OrderBy(s => s.NormalizedEmail).ToListAsync());
@@ -190,21 +193,74 @@ public abstract class ImportTests(AppFixture app)
     }
 
     [Fact]
+    public async Task Every_line_of_a_suppressed_address_is_reported_in_line_order_with_the_invalid_ones()
+    {
+        var tag = Subscribers.Audience.NewTag();
+        var suppressed = $"{tag}-gone@example.com";
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<SuppressionList>().AddAsync(suppressed, SuppressionReason.Erased, null, default);
+            await scope.ServiceProvider.GetRequiredService<Broadsheet.Data.BroadsheetDb>().SaveChangesAsync();
+        }
+        using var api = Server.CreateClient(admin: true);
+        var file = $"email,name\n{tag}-a@example.com,A\n{suppressed.ToUpperInvariant()},X\nnot-an-address,Y\n{suppressed},Z\n{tag}-b@example.com,B\n";
+        var status = await ImportHttp.ImportAsync(api, ImportHttp.Utf8(file), $"newsletter={TestData.SingleOptIn}&policy=update");
+        Assert.Equal(3, status.GetProperty("rejected").GetInt64());
+        var report = await ImportHttp.ReportAsync(api, status);
+        Assert.Equal([(3L, "on the suppression list"), (4L, "not a valid email address"), (5L, "on the suppression list")], report.Select(r => (r.Line, r.Reason)));
+        Assert.Equal([$"{tag}-a@example.com", $"{tag}-b@example.com"], (await ImportedAsync(tag)).Select(p => p.Email));
+    }
+
+    [Fact]
+    public async Task Updating_an_unsubscribed_reader_keeps_the_subscription_ended_and_records_no_consent()
+    {
+        var tag = Subscribers.Audience.NewTag();
+        var email = $"{tag}-left@example.com";
+        var id = await Server.QueryAsync(async db =>
+        {
+            var newsletter = await db.Newsletters.SingleAsync(n => n.Slug == TestData.SingleOptIn);
+            var subscriber = new Subscriber
+            {
+                Email = email, NormalizedEmail = email, Name = "Left", CreatedAt = DateTime.UtcNow,
+                Subscriptions = [new Subscription { NewsletterId = newsletter.Id, Status = SubscriptionStatus.Unsubscribed, CreatedAt = DateTime.UtcNow, UnsubscribedAt = DateTime.UtcNow }],
+            };
+            db.Subscribers.Add(subscriber);
+            await db.SaveChangesAsync();
+            return subscriber.Id;
+        });
+        using var api = Server.CreateClient(admin: true);
+        var status = await ImportHttp.ImportAsync(api, ImportHttp.Utf8($"email,name,plan\n{email},Came Back,gold\n{tag}-new@example.com,New,basic\n"),
+            $"newsletter={TestData.SingleOptIn}&policy=update");
+        Assert.Equal("done", status.GetProperty("status").GetString());
+
+        var people = await ImportedAsync(tag);
+        var left = people.Single(p => p.Id == id);
+        Assert.Equal("Came Back", left.Name);
+        Assert.Equal("gold", JsonSerializer.Deserialize<Dictionary<string, string>>(left.Attributes)!["plan"]);
+        Assert.Equal(SubscriptionStatus.Unsubscribed, Assert.Single(left.Subscriptions).Status);
+        Assert.Equal(0, await Server.QueryAsync(db => db.Consents.CountAsync(c => c.SubscriberId == id)));
+        var added = people.Single(p => p.Id != id);
+        var consent = await Server.QueryAsync(db => db.Consents.SingleAsync(c => c.SubscriberId == added.Id));
+        Assert.Equal(consent.Id, Assert.Single(added.Subscriptions).CurrentConsentId);
+    }
+
+    [Fact]
     public async Task A_file_of_several_batches_imports_every_row_once()
     {
         var tag = Subscribers.Audience.NewTag();
-        var rows = 12_000;
+        var rows = 2 * BatchSize + 2000;
         var file = ImportHttp.Generated(tag, rows - 1).Concat(Encoding.UTF8.GetBytes($"{tag}-1@example.com,Renamed at the end,premium\n")).ToArray();
         using var api = Server.CreateClient(admin: true);
         var status = await ImportHttp.ImportAsync(api, file, $"newsletter={TestData.SingleOptIn}&policy=update");
         Assert.Equal("done", status.GetProperty("status").GetString());
         Assert.Equal(rows, status.GetProperty("processed").GetInt64());
-        Assert.Equal(11, status.GetProperty("rejected").GetInt64());
+        var invalid = (rows - 1) / 1000; // every thousandth generated row
+        Assert.Equal(invalid, status.GetProperty("rejected").GetInt64());
         var report = await ImportHttp.ReportAsync(api, status);
-        Assert.Equal(Enumerable.Range(0, 11).Select(k => (long)(k * 1000 + 999 + 2)), report.Select(r => r.Line));
+        Assert.Equal(Enumerable.Range(0, invalid).Select(k => (long)(k * 1000 + 999 + 2)), report.Select(r => r.Line));
 
         var count = await Server.QueryAsync(db => db.Subscribers.CountAsync(s => s.NormalizedEmail.StartsWith(tag + "-")));
-        Assert.Equal(rows - 1 - 11, count);
+        Assert.Equal(rows - 1 - invalid, count);
         var renamed = await Server.QueryAsync(db => db.Subscribers.SingleAsync(s => s.NormalizedEmail == $"{tag}-1@example.com"));
         Assert.Equal("Renamed at the end", renamed.Name);
         Assert.Equal(1, await Server.QueryAsync(db => db.Subscriptions.CountAsync(s => s.SubscriberId == renamed.Id)));
@@ -216,7 +272,9 @@ public abstract class ImportTests(AppFixture app)
         foreach (var cancel in new[] { false, true })
         {
             var tag = Subscribers.Audience.NewTag();
-            var id = await StartHeldImportAsync(tag, 12_000);
+            var rows = 2 * BatchSize + 2000;
+            var invalidPerBatch = BatchSize / 1000; // every thousandth generated row
+            var id = await StartHeldImportAsync(tag, rows);
 
             // One batch commits; the next is cut off before its commit, as if the process died.
             await using (var scope = Server.Services.CreateAsyncScope())
@@ -239,8 +297,8 @@ public abstract class ImportTests(AppFixture app)
                 }
             }
             var held = await Server.QueryAsync(db => db.Jobs.SingleAsync(j => j.Id == id));
-            Assert.Equal(ImportRunner.BatchSize, held.Processed);
-            Assert.Equal(ImportRunner.BatchSize, await Server.QueryAsync(db => db.Subscribers.CountAsync(s => s.NormalizedEmail.StartsWith(tag + "-"))) + 5);
+            Assert.Equal(BatchSize, held.Processed);
+            Assert.Equal(BatchSize, await Server.QueryAsync(db => db.Subscribers.CountAsync(s => s.NormalizedEmail.StartsWith(tag + "-"))) + invalidPerBatch);
 
             // The lease runs out: the worker takes the job over.
             await Server.QueryAsync(db => db.Jobs.Where(j => j.Id == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseUntil, (DateTime?)null).SetProperty(j => j.CancelRequested, cancel)));
@@ -251,15 +309,15 @@ public abstract class ImportTests(AppFixture app)
             if (cancel)
             {
                 Assert.Equal(JobStatus.Cancelled, done.Status);
-                Assert.Equal(ImportRunner.BatchSize - 5, subscribers); // what was committed stays
-                Assert.Equal(5, rejections.Count);
+                Assert.Equal(BatchSize - invalidPerBatch, subscribers); // what was committed stays
+                Assert.Equal(invalidPerBatch, rejections.Count);
             }
             else
             {
                 Assert.Equal(JobStatus.Done, done.Status);
-                Assert.Equal(12_000, done.Processed);
-                Assert.Equal(12_000 - 12, subscribers);
-                Assert.Equal(Enumerable.Range(0, 12).Select(k => (long)(k * 1000 + 999 + 2)), rejections.Order());
+                Assert.Equal(rows, done.Processed);
+                Assert.Equal(rows - rows / 1000, subscribers);
+                Assert.Equal(Enumerable.Range(0, rows / 1000).Select(k => (long)(k * 1000 + 999 + 2)), rejections.Order());
                 Assert.Equal(subscribers, await Server.QueryAsync(db => db.Subscriptions.CountAsync(s => s.Subscriber.NormalizedEmail.StartsWith(tag + "-"))));
                 Assert.Equal(subscribers, await Server.QueryAsync(db => db.Consents.CountAsync(c => db.Subscribers.Any(s => s.Id == c.SubscriberId && s.NormalizedEmail.StartsWith(tag + "-")))));
             }
