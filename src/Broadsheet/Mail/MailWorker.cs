@@ -15,7 +15,7 @@ public sealed class MailWorker(
 {
     private const int BatchSize = 50;
 
-    /// <summary>Results are committed every few messages: after a crash at most this many are sent twice.</summary>
+    /// <summary>Sent messages are recorded every few messages, in one statement: after a crash at most this many are sent twice.</summary>
     private const int SaveEvery = 10;
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
 
@@ -55,6 +55,7 @@ public sealed class MailWorker(
 
         var from = MailboxAddress.Parse(options.Value.From);
         IMailSession? session = null;
+        var sent = new List<long>(SaveEvery);
         var done = 0;
         try
         {
@@ -64,32 +65,29 @@ public sealed class MailWorker(
                 {
                     session ??= await transport.OpenAsync(ct);
                     await session.SendAsync(ToMime(email, from), ct);
-                    email.Status = OutboundEmailStatus.Sent;
-                    email.SentAt = DateTime.UtcNow;
-                    email.LastError = null;
+                    sent.Add(email.Id);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    RecordFailure(email, ex);
+                    await RecordFailureAsync(db, email, ex);
                     if (SmtpFailures.IsConnectionProblem(ex) && session is not null)
                     {
                         await session.DisposeAsync();
                         session = null;
                     }
                 }
-                email.Attempts++;
-                email.ClaimedUntil = null;
-                email.ClaimToken = null;
-                if (++done % SaveEvery == 0 || done == batch.Count) await db.SaveChangesAsync(CancellationToken.None);
+                done++;
+                if (sent.Count == SaveEvery) await RecordSentAsync(db, sent);
             }
+            await RecordSentAsync(db, sent);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Shutting down: record what was sent, and hand back the rest so the next start need not wait for the claim to run out.
-            await db.SaveChangesAsync(CancellationToken.None);
+            await RecordSentAsync(db, sent);
             var unsent = batch.Skip(done).Select(m => m.Id).ToList();
             await db.OutboundEmails.Where(m => unsent.Contains(m.Id))
-                .ExecuteUpdateAsync(u => u.SetProperty(m => m.ClaimedUntil, (DateTime?)null), CancellationToken.None);
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null), CancellationToken.None);
             throw;
         }
         finally
@@ -114,23 +112,44 @@ public sealed class MailWorker(
         var claimed = await db.OutboundEmails
             .Where(m => due.Contains(m.Id) && m.Status == OutboundEmailStatus.Queued && (m.ClaimedUntil == null || m.ClaimedUntil < now))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, until).SetProperty(m => m.ClaimToken, token), ct);
-        return claimed == 0 ? [] : await db.OutboundEmails.Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
+        return claimed == 0 ? [] : await db.OutboundEmails.AsNoTracking().Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
     }
 
-    private void RecordFailure(OutboundEmail email, Exception ex)
+    /// <summary>Marks the messages sent and releases their claim in one statement, then forgets them.</summary>
+    private static async Task RecordSentAsync(BroadsheetDb db, List<long> sent)
+    {
+        if (sent.Count == 0) return;
+        var now = DateTime.UtcNow;
+        await db.OutboundEmails.Where(m => sent.Contains(m.Id)).ExecuteUpdateAsync(u => u
+            .SetProperty(m => m.Status, OutboundEmailStatus.Sent).SetProperty(m => m.SentAt, now).SetProperty(m => m.LastError, (string?)null)
+            .SetProperty(m => m.Attempts, m => m.Attempts + 1)
+            .SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null), CancellationToken.None);
+        sent.Clear();
+    }
+
+    /// <summary>Records a failed attempt: failed for good (5xx, or too many attempts), or due again after a backoff.</summary>
+    private async Task RecordFailureAsync(BroadsheetDb db, OutboundEmail email, Exception ex)
     {
         var o = options.Value;
         var attempt = email.Attempts + 1;
-        email.LastError = SmtpFailures.Describe(ex);
+        var error = SmtpFailures.Describe(ex);
+        var status = OutboundEmailStatus.Queued;
+        var next = email.NextAttemptAt;
         if (SmtpFailures.IsPermanent(ex) || attempt >= o.MaxAttempts)
         {
-            email.Status = OutboundEmailStatus.Failed;
-            logger.LogWarning("Mail {Id} ({Kind}) failed for good after {Attempts} attempt(s): {Error}", email.Id, email.Kind, attempt, email.LastError);
-            return;
+            status = OutboundEmailStatus.Failed;
+            logger.LogWarning("Mail {Id} ({Kind}) failed for good after {Attempts} attempt(s): {Error}", email.Id, email.Kind, attempt, error);
         }
-        var delay = SmtpFailures.Backoff(attempt, o.RetryBaseDelay, o.MaxRetryDelay);
-        email.NextAttemptAt = DateTime.UtcNow + delay;
-        logger.LogInformation("Mail {Id} ({Kind}) will be retried in {Delay}: {Error}", email.Id, email.Kind, delay, email.LastError);
+        else
+        {
+            var delay = SmtpFailures.Backoff(attempt, o.RetryBaseDelay, o.MaxRetryDelay);
+            next = DateTime.UtcNow + delay;
+            logger.LogInformation("Mail {Id} ({Kind}) will be retried in {Delay}: {Error}", email.Id, email.Kind, delay, error);
+        }
+        await db.OutboundEmails.Where(m => m.Id == email.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(m => m.Status, status).SetProperty(m => m.NextAttemptAt, next).SetProperty(m => m.LastError, error)
+            .SetProperty(m => m.Attempts, attempt)
+            .SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null), CancellationToken.None);
     }
 
     internal static MimeMessage ToMime(OutboundEmail email, MailboxAddress from)
