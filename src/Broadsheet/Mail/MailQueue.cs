@@ -43,7 +43,7 @@ public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOpti
     }
 
     /// <summary>Call after the transaction that added mail has committed.</summary>
-    public void Wake() => signal.Notify();
+    public void Wake() => signal.NotifyQueued();
 
     // Options are fixed for the life of the process, so the From address is parsed once, not per message.
     private string SenderDomain() => _senderDomain ??= ParseSenderDomain();
@@ -56,5 +56,18 @@ public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOpti
     }
 }
 
-/// <summary>Wakes the mail worker when mail is queued.</summary>
-public sealed class MailSignal : Site.WakeSignal;
+/// <summary>Wakes the mail worker when mail is queued in the database or handed to it in memory.</summary>
+public sealed class MailSignal : Site.WakeSignal
+{
+    private int _queued;
+
+    /// <summary>Mail was queued unclaimed: besides what it was handed, the worker should claim from the database.</summary>
+    public void NotifyQueued()
+    {
+        Volatile.Write(ref _queued, 1);
+        Notify();
+    }
+
+    /// <summary>Whether mail was queued since the last call.</summary>
+    public bool TakeQueued() => Interlocked.Exchange(ref _queued, 0) == 1;
+}

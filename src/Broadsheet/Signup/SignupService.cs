@@ -29,7 +29,7 @@ public sealed record SignupResult(SignupState State, SignupProblem Problem = Sig
 /// subscriptions and consent records, and queue the confirmation or notice mail. Nothing is half-written.
 /// </summary>
 public sealed class SignupService(
-    BroadsheetDb db, MailQueue mail, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
+    BroadsheetDb db, MailQueue mail, MailHandoff handoff, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
     SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, ArticleLookup articles, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
 {
     private const int Attempts = 3;
@@ -85,11 +85,20 @@ public sealed class SignupService(
         var signup = new NewSignup(
             email, EmailAddressRule.Key(email), await suppressions.HashAsync(email, ct), Truncate(request.SourceUrl), await SectionOfAsync(request.SourceUrl, ct),
             options.Texts.ConsentWording, options.RecordIp ? request.IpAddress : null, DateTime.UtcNow, optIns, confirmations);
-        using (await writeGate.EnterAsync(db, ct))
+        var handed = handoff.TryClaim(confirmations);
+        var stored = false;
+        try
         {
-            if (!await SignupSql.TryInsertNewAsync(db, signup, ct)) return false;
+            using (await writeGate.EnterAsync(db, ct))
+                stored = await SignupSql.TryInsertNewAsync(db, signup, ct);
         }
-        if (confirmations.Count > 0) mail.Wake();
+        finally
+        {
+            if (handed && !stored) handoff.Cancel(confirmations);
+        }
+        if (!stored) return false;
+        if (handed) handoff.Hand(confirmations);
+        else if (confirmations.Count > 0) mail.Wake();
         return true;
     }
 

@@ -28,7 +28,10 @@ public sealed record NewOptIn(int NewsletterId, bool Pending, string Nonce);
 /// </summary>
 public static class SignupSql
 {
-    /// <summary>Stores <paramref name="signup"/> if its address is new and not suppressed; false (nothing written) otherwise.</summary>
+    /// <summary>
+    /// Stores <paramref name="signup"/> if its address is new and not suppressed, and sets the ids of its mail; false
+    /// (nothing written) otherwise. Mail goes in with whatever claim it carries.
+    /// </summary>
     public static Task<bool> TryInsertNewAsync(BroadsheetDb db, NewSignup signup, CancellationToken ct) =>
         db.Database.IsNpgsql() ? PostgresAsync(db, signup, ct) : SqliteAsync(db, signup, ct);
 
@@ -55,11 +58,12 @@ public static class SignupSql
             SELECT o.consent, x."Id", s."Id", o.nonce, o.newsletter, $10, $3, $11, $5, CASE WHEN o.pending THEN NULL ELSE $5 END
             FROM opt_in o JOIN subscription x ON x."NewsletterId" = o.newsletter CROSS JOIN subscriber s),
         mail AS (
-            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt")
-            SELECT m.kind, m.address, m.subject, m.html, m.text, m.message_id, 'Queued', 0, $5, $5
+            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil", "ClaimToken")
+            SELECT m.kind, m.address, m.subject, m.html, m.text, m.message_id, 'Queued', 0, $5, $5, $18, $19
             FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) AS m(kind, address, subject, html, text, message_id)
-            WHERE EXISTS (SELECT 1 FROM subscriber))
-        SELECT count(*) FROM subscriber
+            WHERE EXISTS (SELECT 1 FROM subscriber)
+            RETURNING "Id", "MessageId")
+        SELECT (SELECT count(*) FROM subscriber), ARRAY(SELECT "Id" FROM mail), ARRAY(SELECT "MessageId" FROM mail)
         """;
 
     private static async Task<bool> PostgresAsync(BroadsheetDb db, NewSignup s, CancellationToken ct)
@@ -86,7 +90,18 @@ public static class SignupSql
             p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.HtmlBody)] });
             p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.TextBody)] });
             p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.MessageId)] });
-            return (long)(await command.ExecuteScalarAsync(ct))! == 1;
+            p.Add(new NpgsqlParameter { Value = (object?)s.Mail.FirstOrDefault()?.ClaimedUntil ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            p.Add(new NpgsqlParameter { Value = (object?)s.Mail.FirstOrDefault()?.ClaimToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            // Prepared once per pooled connection (Npgsql keeps it across pool returns): PostgreSQL then skips parsing and
+            // planning five CTEs on every sign-up.
+            await command.PrepareAsync(ct);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            if (reader.GetInt64(0) != 1) return false;
+            var ids = reader.GetFieldValue<long[]>(1);
+            var messageIds = reader.GetFieldValue<string[]>(2);
+            foreach (var m in s.Mail) m.Id = ids[Array.IndexOf(messageIds, m.MessageId)];
+            return true;
         }
         finally
         {
@@ -140,11 +155,13 @@ public static class SignupSql
         foreach (var m in s.Mail)
         {
             await using var mail = Command("""
-                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt")
-                VALUES ($kind, $to, $subject, $html, $text, $messageId, 'Queued', 0, $now, $now)
+                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil", "ClaimToken")
+                VALUES ($kind, $to, $subject, $html, $text, $messageId, 'Queued', 0, $now, $now, $claimedUntil, $claimToken)
+                RETURNING "Id"
                 """, ("$kind", m.Kind), ("$to", m.ToAddress), ("$subject", m.Subject), ("$html", m.HtmlBody), ("$text", m.TextBody),
-                ("$messageId", m.MessageId), ("$now", s.Now));
-            await mail.ExecuteNonQueryAsync(ct);
+                ("$messageId", m.MessageId), ("$now", s.Now), ("$claimedUntil", m.ClaimedUntil),
+                ("$claimToken", m.ClaimToken?.ToString().ToUpperInvariant())); // as EF Core stores a Guid in SQLite
+            m.Id = (long)(await mail.ExecuteScalarAsync(ct))!;
         }
         await tx.CommitAsync(ct);
         return true;
