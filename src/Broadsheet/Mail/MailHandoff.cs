@@ -12,7 +12,7 @@ namespace Broadsheet.Mail;
 public sealed class MailHandoff(MailSignal signal)
 {
     /// <summary>Most messages waiting in memory; beyond it mail is queued unclaimed, for the worker's database poll.</summary>
-    public const int Capacity = 2000;
+    public const int Capacity = 5000;
 
     /// <summary>How long a handed message stays claimed by this node.</summary>
     public static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
@@ -35,6 +35,8 @@ public sealed class MailHandoff(MailSignal signal)
         var until = DateTime.UtcNow + ClaimFor;
         foreach (var message in mail)
         {
+            // Due again only when the claim runs out: the worker's poll of the table then never even reads handed mail.
+            message.NextAttemptAt = until;
             message.ClaimedUntil = until;
             message.ClaimToken = Token;
         }

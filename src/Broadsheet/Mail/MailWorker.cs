@@ -17,8 +17,12 @@ public sealed class MailWorker(
 {
     private const int BatchSize = 50;
 
-    /// <summary>Sent messages are recorded every few messages, in one statement: after a crash at most this many are sent twice.</summary>
-    private const int SaveEvery = 10;
+    /// <summary>
+    /// Sent messages are recorded in one statement per this many (a batch): after a crash at most this many are sent
+    /// twice. Recording every few messages instead kept the worker waiting on the database so often that under a burst
+    /// of sign-ups it fell behind.
+    /// </summary>
+    private const int SaveEvery = BatchSize;
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -138,9 +142,10 @@ public sealed class MailWorker(
 
     private async Task ReleaseAsync(BroadsheetDb db, List<long> ids)
     {
+        var now = DateTime.UtcNow;
         using var gate = await writeGate.EnterAsync(db, CancellationToken.None);
-        await db.OutboundEmails.Where(m => ids.Contains(m.Id))
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null), CancellationToken.None);
+        await db.OutboundEmails.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(u => u
+            .SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null).SetProperty(m => m.NextAttemptAt, now), CancellationToken.None);
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ public static class SignupSql
             FROM opt_in o JOIN subscription x ON x."NewsletterId" = o.newsletter CROSS JOIN subscriber s),
         mail AS (
             INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil", "ClaimToken")
-            SELECT m.kind, m.address, m.subject, m.html, m.text, m.message_id, 'Queued', 0, $5, $5, $18, $19
+            SELECT m.kind, m.address, m.subject, m.html, m.text, m.message_id, 'Queued', 0, coalesce($18, $5), $5, $18, $19
             FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) AS m(kind, address, subject, html, text, message_id)
             WHERE EXISTS (SELECT 1 FROM subscriber)
             RETURNING "Id", "MessageId")
@@ -156,10 +156,10 @@ public static class SignupSql
         {
             await using var mail = Command("""
                 INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil", "ClaimToken")
-                VALUES ($kind, $to, $subject, $html, $text, $messageId, 'Queued', 0, $now, $now, $claimedUntil, $claimToken)
+                VALUES ($kind, $to, $subject, $html, $text, $messageId, 'Queued', 0, $next, $now, $claimedUntil, $claimToken)
                 RETURNING "Id"
                 """, ("$kind", m.Kind), ("$to", m.ToAddress), ("$subject", m.Subject), ("$html", m.HtmlBody), ("$text", m.TextBody),
-                ("$messageId", m.MessageId), ("$now", s.Now), ("$claimedUntil", m.ClaimedUntil),
+                ("$messageId", m.MessageId), ("$now", s.Now), ("$next", m.ClaimedUntil ?? s.Now), ("$claimedUntil", m.ClaimedUntil),
                 ("$claimToken", m.ClaimToken?.ToString().ToUpperInvariant())); // as EF Core stores a Guid in SQLite
             m.Id = (long)(await mail.ExecuteScalarAsync(ct))!;
         }

@@ -40,6 +40,7 @@ public abstract class MailHandoffTests(DatabaseKind kind)
                 Assert.Equal(OutboundEmailStatus.Queued, m.Status);
                 Assert.Equal(token, m.ClaimToken);
                 Assert.InRange(m.ClaimedUntil!.Value, DateTime.UtcNow.AddMinutes(4), DateTime.UtcNow.AddMinutes(6));
+                Assert.Equal(m.ClaimedUntil, m.NextAttemptAt); // not due for the poll before the claim runs out
             });
 
             await app.Server.App.StopAsync();
@@ -50,6 +51,7 @@ public abstract class MailHandoffTests(DatabaseKind kind)
                 Assert.Equal(OutboundEmailStatus.Queued, m.Status);
                 Assert.Null(m.ClaimedUntil);
                 Assert.Null(m.ClaimToken);
+                Assert.True(m.NextAttemptAt <= DateTime.UtcNow, "Handed-back mail should be due at once.");
             });
         }
         finally
