@@ -76,6 +76,7 @@ public static class BroadsheetApp
         services.AddSingleton(new EmailTemplates(dataPath));
         services.AddSingleton<MailSignal>();
         services.AddSingleton<MailQueue>();
+        services.AddSingleton<MailHandoff>();
         var transport = (config["Mail:Transport"] ?? "outbox").Trim().ToLowerInvariant();
         if (transport == "smtp") services.AddSingleton<IMailTransport>(sp => new SmtpTransport(sp.GetRequiredService<IOptions<MailOptions>>().Value.Smtp));
         else if (transport == "outbox") services.AddSingleton<IMailTransport>(new OutboxTransport(dataPath));

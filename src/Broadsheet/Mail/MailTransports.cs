@@ -39,25 +39,24 @@ public sealed class OutboxTransport(string dataPath) : IMailTransport, IMailSess
 
     public Task<IMailSession> OpenAsync(CancellationToken ct) => Task.FromResult<IMailSession>(this);
 
-    public async Task SendAsync(MimeMessage message, CancellationToken ct)
+    public Task SendAsync(MimeMessage message, CancellationToken ct)
     {
-        var (temp, final) = NewFile();
-        await message.WriteToAsync(temp, ct);
-        File.Move(temp, final); // whole files only: the outbox page never sees half a message
+        Write(message, ct);
+        return Task.CompletedTask;
     }
 
-    public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct)
-    {
-        var (temp, final) = NewFile();
-        message.WriteTo(temp, ct);
-        File.Move(temp, final);
-    }
+    public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) => Write(message, ct);
 
-    private (string Temp, string Final) NewFile()
+    private void Write(MimeMessage message, CancellationToken ct)
     {
         Directory.CreateDirectory(Folder);
         var name = $"{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid():N}.eml";
-        return (Path.Combine(Folder, name + ".tmp"), Path.Combine(Folder, name));
+        var temp = Path.Combine(Folder, name + ".tmp");
+        // A few kilobytes into the page cache: written synchronously, because MimeKit's asynchronous writer and the
+        // thread-pool file I/O behind it cost more CPU than the write itself.
+        using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 16 * 1024))
+            message.WriteTo(file, ct);
+        File.Move(temp, Path.Combine(Folder, name)); // whole files only: the outbox page never sees half a message
     }
 
     // A mailbox file has no envelope; the outbox stands for a delivered mailbox, so the message is all there is.

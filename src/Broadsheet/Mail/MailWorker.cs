@@ -7,30 +7,44 @@ namespace Broadsheet.Mail;
 
 /// <summary>
 /// Sends queued transactional mail. State lives only in the database: a message is claimed for a few minutes,
-/// sent, then marked; a crash mid-send leaves the claim to expire and the message is sent again later.
+/// sent, then marked; a crash mid-send leaves the claim to expire and the message is sent again later. Mail this node
+/// queued arrives already claimed through <see cref="MailHandoff"/>; everything else (other writers' mail, retries,
+/// claims that ran out) is claimed from the table on a wake-up or every <see cref="MailOptions.PollInterval"/>.
 /// </summary>
 public sealed class MailWorker(
-    IServiceScopeFactory scopes, IMailTransport transport, MailSignal signal,
+    IServiceScopeFactory scopes, IMailTransport transport, MailSignal signal, MailHandoff handoff, SqliteWriteGate writeGate,
     IOptions<MailOptions> options, ILogger<MailWorker> logger) : BackgroundService
 {
     private const int BatchSize = 50;
 
-    /// <summary>Results are committed every few messages: after a crash at most this many are sent twice.</summary>
-    private const int SaveEvery = 10;
+    /// <summary>
+    /// Sent messages are recorded in one statement per this many (a batch): after a crash at most this many are sent
+    /// twice. Recording every few messages instead kept the worker waiting on the database so often that under a burst
+    /// of sign-ups it fell behind.
+    /// </summary>
+    private const int SaveEvery = BatchSize;
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var sincePoll = System.Diagnostics.Stopwatch.StartNew();
+        var poll = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             var sent = 0;
             try
             {
-                sent = await SendDueAsync(stoppingToken);
+                sent = await SendHandedAsync(stoppingToken);
+                if (signal.TakeQueued() || poll || sincePoll.Elapsed >= options.Value.PollInterval)
+                {
+                    poll = false;
+                    sincePoll.Restart();
+                    sent += await SendDueAsync(stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception ex)
             {
@@ -39,22 +53,39 @@ public sealed class MailWorker(
             }
             if (sent == 0)
             {
-                try { await signal.WaitAsync(options.Value.PollInterval, stoppingToken); }
-                catch (OperationCanceledException) { return; }
+                try { poll = !await signal.WaitAsync(options.Value.PollInterval, stoppingToken); }
+                catch (OperationCanceledException) { break; }
             }
         }
+        await HandBackAsync();
     }
 
-    /// <summary>Claims and sends one batch of due messages; returns how many it handled.</summary>
+    /// <summary>Sends one batch of the mail handed over in memory; returns how many it handled.</summary>
+    public async Task<int> SendHandedAsync(CancellationToken ct)
+    {
+        var batch = handoff.Take(BatchSize, transport.Timeout + TimeSpan.FromSeconds(30));
+        if (batch.Count == 0) return 0;
+        await using var scope = scopes.CreateAsyncScope();
+        await SendAsync(scope.ServiceProvider.GetRequiredService<BroadsheetDb>(), batch, ct);
+        return batch.Count;
+    }
+
+    /// <summary>Claims and sends one batch of due messages from the table; returns how many it handled.</summary>
     public async Task<int> SendDueAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BroadsheetDb>();
         var batch = await ClaimAsync(db, ct);
         if (batch.Count == 0) return 0;
+        await SendAsync(db, batch, ct);
+        return batch.Count;
+    }
 
+    private async Task SendAsync(BroadsheetDb db, List<OutboundEmail> batch, CancellationToken ct)
+    {
         var from = MailboxAddress.Parse(options.Value.From);
         IMailSession? session = null;
+        var sent = new List<long>(SaveEvery);
         var done = 0;
         try
         {
@@ -64,46 +95,64 @@ public sealed class MailWorker(
                 {
                     session ??= await transport.OpenAsync(ct);
                     await session.SendAsync(ToMime(email, from), ct);
-                    email.Status = OutboundEmailStatus.Sent;
-                    email.SentAt = DateTime.UtcNow;
-                    email.LastError = null;
+                    sent.Add(email.Id);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    RecordFailure(email, ex);
+                    await RecordFailureAsync(db, email, ex);
                     if (SmtpFailures.IsConnectionProblem(ex) && session is not null)
                     {
                         await session.DisposeAsync();
                         session = null;
                     }
                 }
-                email.Attempts++;
-                email.ClaimedUntil = null;
-                email.ClaimToken = null;
-                if (++done % SaveEvery == 0 || done == batch.Count) await db.SaveChangesAsync(CancellationToken.None);
+                done++;
+                if (sent.Count == SaveEvery) await RecordSentAsync(db, sent);
             }
+            await RecordSentAsync(db, sent);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Shutting down: record what was sent, and hand back the rest so the next start need not wait for the claim to run out.
-            await db.SaveChangesAsync(CancellationToken.None);
-            var unsent = batch.Skip(done).Select(m => m.Id).ToList();
-            await db.OutboundEmails.Where(m => unsent.Contains(m.Id))
-                .ExecuteUpdateAsync(u => u.SetProperty(m => m.ClaimedUntil, (DateTime?)null), CancellationToken.None);
+            await RecordSentAsync(db, sent);
+            await ReleaseAsync(db, batch.Skip(done).Select(m => m.Id).ToList());
             throw;
         }
         finally
         {
             if (session is not null) await session.DisposeAsync();
         }
-        return batch.Count;
+    }
+
+    /// <summary>On shutdown, releases the claims of handed mail not yet sent, so any node sends it at once instead of after the claim.</summary>
+    private async Task HandBackAsync()
+    {
+        var unsent = handoff.Take(int.MaxValue, TimeSpan.Zero).Select(m => m.Id).ToList();
+        if (unsent.Count == 0) return;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await ReleaseAsync(scope.ServiceProvider.GetRequiredService<BroadsheetDb>(), unsent);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not hand back {Count} unsent message(s); they are sent when their claim runs out: {Error}", unsent.Count, ex.Message);
+        }
+    }
+
+    private async Task ReleaseAsync(BroadsheetDb db, List<long> ids)
+    {
+        var now = DateTime.UtcNow;
+        using var gate = await writeGate.EnterAsync(db, CancellationToken.None);
+        await db.OutboundEmails.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(u => u
+            .SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null).SetProperty(m => m.NextAttemptAt, now), CancellationToken.None);
     }
 
     /// <summary>
     /// Claims up to a batch of due messages in one conditional UPDATE and reads back exactly those by a fresh token. The
     /// condition is re-checked row by row, so when two nodes race for a row only the first gets it.
     /// </summary>
-    private static async Task<List<OutboundEmail>> ClaimAsync(BroadsheetDb db, CancellationToken ct)
+    private async Task<List<OutboundEmail>> ClaimAsync(BroadsheetDb db, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
         var until = now + ClaimFor;
@@ -111,26 +160,53 @@ public sealed class MailWorker(
         var due = db.OutboundEmails
             .Where(m => m.Status == OutboundEmailStatus.Queued && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
             .OrderBy(m => m.NextAttemptAt).Select(m => m.Id).Take(BatchSize);
-        var claimed = await db.OutboundEmails
-            .Where(m => due.Contains(m.Id) && m.Status == OutboundEmailStatus.Queued && (m.ClaimedUntil == null || m.ClaimedUntil < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, until).SetProperty(m => m.ClaimToken, token), ct);
-        return claimed == 0 ? [] : await db.OutboundEmails.Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
+        int claimed;
+        using (await writeGate.EnterAsync(db, ct))
+        {
+            claimed = await db.OutboundEmails
+                .Where(m => due.Contains(m.Id) && m.Status == OutboundEmailStatus.Queued && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, until).SetProperty(m => m.ClaimToken, token), ct);
+        }
+        return claimed == 0 ? [] : await db.OutboundEmails.AsNoTracking().Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
     }
 
-    private void RecordFailure(OutboundEmail email, Exception ex)
+    /// <summary>Marks the messages sent and releases their claim in one statement, then forgets them.</summary>
+    private async Task RecordSentAsync(BroadsheetDb db, List<long> sent)
+    {
+        if (sent.Count == 0) return;
+        var now = DateTime.UtcNow;
+        using var gate = await writeGate.EnterAsync(db, CancellationToken.None);
+        await db.OutboundEmails.Where(m => sent.Contains(m.Id)).ExecuteUpdateAsync(u => u
+            .SetProperty(m => m.Status, OutboundEmailStatus.Sent).SetProperty(m => m.SentAt, now).SetProperty(m => m.LastError, (string?)null)
+            .SetProperty(m => m.Attempts, m => m.Attempts + 1)
+            .SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null), CancellationToken.None);
+        sent.Clear();
+    }
+
+    /// <summary>Records a failed attempt: failed for good (5xx, or too many attempts), or due again after a backoff.</summary>
+    private async Task RecordFailureAsync(BroadsheetDb db, OutboundEmail email, Exception ex)
     {
         var o = options.Value;
         var attempt = email.Attempts + 1;
-        email.LastError = SmtpFailures.Describe(ex);
+        var error = SmtpFailures.Describe(ex);
+        var status = OutboundEmailStatus.Queued;
+        var next = email.NextAttemptAt;
         if (SmtpFailures.IsPermanent(ex) || attempt >= o.MaxAttempts)
         {
-            email.Status = OutboundEmailStatus.Failed;
-            logger.LogWarning("Mail {Id} ({Kind}) failed for good after {Attempts} attempt(s): {Error}", email.Id, email.Kind, attempt, email.LastError);
-            return;
+            status = OutboundEmailStatus.Failed;
+            logger.LogWarning("Mail {Id} ({Kind}) failed for good after {Attempts} attempt(s): {Error}", email.Id, email.Kind, attempt, error);
         }
-        var delay = SmtpFailures.Backoff(attempt, o.RetryBaseDelay, o.MaxRetryDelay);
-        email.NextAttemptAt = DateTime.UtcNow + delay;
-        logger.LogInformation("Mail {Id} ({Kind}) will be retried in {Delay}: {Error}", email.Id, email.Kind, delay, email.LastError);
+        else
+        {
+            var delay = SmtpFailures.Backoff(attempt, o.RetryBaseDelay, o.MaxRetryDelay);
+            next = DateTime.UtcNow + delay;
+            logger.LogInformation("Mail {Id} ({Kind}) will be retried in {Delay}: {Error}", email.Id, email.Kind, delay, error);
+        }
+        using var gate = await writeGate.EnterAsync(db, CancellationToken.None);
+        await db.OutboundEmails.Where(m => m.Id == email.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(m => m.Status, status).SetProperty(m => m.NextAttemptAt, next).SetProperty(m => m.LastError, error)
+            .SetProperty(m => m.Attempts, attempt)
+            .SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null), CancellationToken.None);
     }
 
     internal static MimeMessage ToMime(OutboundEmail email, MailboxAddress from)

@@ -29,7 +29,7 @@ public sealed record SignupResult(SignupState State, SignupProblem Problem = Sig
 /// subscriptions and consent records, and queue the confirmation or notice mail. Nothing is half-written.
 /// </summary>
 public sealed class SignupService(
-    BroadsheetDb db, MailQueue mail, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
+    BroadsheetDb db, MailQueue mail, MailHandoff handoff, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
     SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, ArticleLookup articles, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
 {
     private const int Attempts = 3;
@@ -47,6 +47,8 @@ public sealed class SignupService(
             var newsletters = (await directory.AllAsync(db, ct)).Where(n => slugs.Contains(n.Slug)).ToList();
             if (newsletters.Count != slugs.Count)
                 return new(SignupState.Invalid, SignupProblem.UnknownNewsletter, email);
+            if (await TryNewAddressAsync(email, newsletters, request, ct))
+                return new(SignupState.Success, Email: email);
             // An erased, bounced or complaining address is never stored or mailed again; whoever typed it sees success.
             if (await suppressions.ContainsAsync(email, ct))
                 return new(SignupState.Success, Email: email);
@@ -69,6 +71,35 @@ public sealed class SignupService(
             logger.LogError("Sign-up could not be stored: {Error}", ex.GetBaseException().Message);
             return new(SignupState.Failure, SignupProblem.Unavailable, email);
         }
+    }
+
+    /// <summary>
+    /// The common case, an address never seen before, written by <see cref="SignupSql"/> in one statement; false, with
+    /// nothing written, when the address is already known or suppressed.
+    /// </summary>
+    private async Task<bool> TryNewAddressAsync(string email, List<Newsletter> newsletters, SignupRequest request, CancellationToken ct)
+    {
+        var options = signupOptions.Value;
+        var optIns = newsletters.Select(n => new NewOptIn(n.Id, n.DoubleOptIn, Guid.NewGuid().ToString("N"))).ToList();
+        var confirmations = newsletters.Zip(optIns).Where(x => x.Second.Pending).Select(x => ConfirmationMail(x.First, email, x.Second.Nonce)).ToList();
+        var signup = new NewSignup(
+            email, EmailAddressRule.Key(email), await suppressions.HashAsync(email, ct), Truncate(request.SourceUrl), await SectionOfAsync(request.SourceUrl, ct),
+            options.Texts.ConsentWording, options.RecordIp ? request.IpAddress : null, DateTime.UtcNow, optIns, confirmations);
+        var handed = handoff.TryClaim(confirmations);
+        var stored = false;
+        try
+        {
+            using (await writeGate.EnterAsync(db, ct))
+                stored = await SignupSql.TryInsertNewAsync(db, signup, ct);
+        }
+        finally
+        {
+            if (handed && !stored) handoff.Cancel(confirmations);
+        }
+        if (!stored) return false;
+        if (handed) handoff.Hand(confirmations);
+        else if (confirmations.Count > 0) mail.Wake();
+        return true;
     }
 
     private async Task<SignupResult> SignUpOnceAsync(string email, List<Newsletter> newsletters, SignupRequest request, CancellationToken ct)
@@ -173,7 +204,7 @@ public sealed class SignupService(
 
         // Links name the opt-in by its nonce, so the mail goes into the same SaveChanges as the rows it is about.
         foreach (var (_, nonce, newsletter) in confirmations)
-            mail.Add(db, "confirm", email, Values(newsletter, email, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(nonce))))));
+            db.OutboundEmails.Add(ConfirmationMail(newsletter, email, nonce));
         foreach (var (_, newsletter) in notices)
             mail.Add(db, "existing", email, Values(newsletter, email, ("newsletters_url", links.Absolute(PublicLinks.NewslettersOwnerPath(tokens.ForOwnerLink(email))))));
         await db.SaveChangesAsync(ct);
@@ -190,6 +221,9 @@ public sealed class SignupService(
         var existing = alreadyActive == newsletters.Count && reveal;
         return new(existing ? SignupState.Existing : SignupState.Success, Email: email);
     }
+
+    private OutboundEmail ConfirmationMail(Newsletter newsletter, string email, string nonce) =>
+        mail.Compose("confirm", email, Values(newsletter, email, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(nonce))))));
 
     private Dictionary<string, string> Values(Newsletter newsletter, string email, (string Key, string Value) link) => new()
     {
