@@ -47,7 +47,7 @@ public sealed class EditionMail
         _replyToValue = MailboxAddress.TryParse(edition.Newsletter.ReplyTo, out var replyTo) ? AddressValue(replyTo) : null;
         _subjectValue = HeaderValue(m => m.Subject = rendered.Subject, "Subject");
         var domain = Domain(from.Address);
-        _listIdValue = HeaderValue(m => ListHeaders.Add(m, edition.Newsletter.Name, $"{edition.Newsletter.Slug}.{domain}", "", ""), "List-Id");
+        _listIdValue = HeaderValue(m => m.Headers.Replace("List-Id", ListHeaders.ListId(edition.Newsletter.Name, $"{edition.Newsletter.Slug}.{domain}")), "List-Id");
         // Stable per recipient and edition, so a message sent twice after a crash has the same id and receivers can tell.
         _messageIdSuffix = $".{edition.Id}.{(edition.StartedAt ?? edition.CreatedAt).Ticks:x}@{domain}";
         _unsubscribeMailbox = verp?.UnsubscribeAddress ?? from.Address;
@@ -101,9 +101,8 @@ public sealed class EditionMail
             ("Message-ID", " <" + r.DeliveryId.ToString(CultureInfo.InvariantCulture) + _messageIdSuffix + ">"),
             ("To", AddressValue(new MailboxAddress(r.Name ?? "", r.Email))),
             ("List-Id", _listIdValue),
-            // Folded after the comma: the one-click URL alone is long.
-            ("List-Unsubscribe", $" <{_baseUrl}{OneClickUnsubscribe.Link(unsubscribe)}>,\r\n <mailto:{_unsubscribeMailbox}?subject=unsubscribe%20{unsubscribe}>"),
-            ("List-Unsubscribe-Post", " List-Unsubscribe=One-Click"),
+            ("List-Unsubscribe", " " + ListHeaders.Unsubscribe(_baseUrl + OneClickUnsubscribe.Link(unsubscribe), $"{_unsubscribeMailbox}?subject=unsubscribe%20{unsubscribe}", fold: true)),
+            ("List-Unsubscribe-Post", " " + ListHeaders.OneClickPost),
         ];
         var fields = new List<string>(signed.Length + 1 + signers.Count);
         var bodyHash = signers.Count == 0 ? null : buffers.BodyHash.GetHashAndReset();

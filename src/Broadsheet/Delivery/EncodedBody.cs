@@ -40,7 +40,7 @@ public sealed class EncodedBody
     /// <summary>Writes the body for one recipient; feeds its relaxed canonical form to <paramref name="bodyHash"/> when signing.</summary>
     public void Write(EditionRecipient recipient, ArrayBufferWriter<byte> output, ArrayBufferWriter<byte> scratch, IncrementalHash? bodyHash)
     {
-        output.GetSpan(_fixedLength + 1024);
+        output.GetSpan(_fixedLength + 1024); // grow once to the whole message rather than piece by piece
         foreach (var piece in _pieces)
         {
             if (piece.Wire is not null)

@@ -60,6 +60,8 @@ public abstract partial class SendTests(AppFixture app)
             var signatures = m.Headers.Where(h => h.Id == HeaderId.DkimSignature).ToList();
             Assert.Equal(["a=rsa-sha256", "a=ed25519-sha256"], signatures.Select(h => h.Value.Split(';')[1].Trim()));
             Assert.All(signatures, h => Assert.True(verifier.Verify(m, h), "A DKIM signature does not verify: " + h.Value));
+            Assert.All(signatures, h => Assert.Equal(ListHeaders.Signed.Select(n => n.ToLowerInvariant()),
+                Regex.Match(h.Value, @"h=([^;]+);").Groups[1].Value.Replace("\r", "").Replace("\n", "").Replace(" ", "").Replace("\t", "").Split(':')));
             Assert.Contains("/unsubscribe?t=", m.TextBody);
             Assert.Contains("/preferences?o=", m.TextBody);
             Assert.Contains("/unsubscribe?t=", m.HtmlBody);
