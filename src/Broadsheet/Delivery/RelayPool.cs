@@ -25,8 +25,8 @@ public sealed class RelayPool(IReadOnlyList<IMailTransport> transports, TimeSpan
 
     public bool AnyOpen => Volatile.Read(ref _open) > 0;
 
-    /// <summary>Opens a connection to the next relay that is not resting; throws <see cref="NoRelayException"/> naming each relay and its error when none answers.</summary>
-    public async Task<Connection> OpenAsync(CancellationToken ct)
+    /// <summary>Opens a connection (blocking) to the next relay that is not resting; throws <see cref="NoRelayException"/> naming each relay and its error when none answers.</summary>
+    public Connection Open(CancellationToken ct)
     {
         var first = Interlocked.Increment(ref _turn);
         var errors = new List<string>();
@@ -41,7 +41,7 @@ public sealed class RelayPool(IReadOnlyList<IMailTransport> transports, TimeSpan
             }
             try
             {
-                var session = await relay.Transport.OpenAsync(ct);
+                var session = relay.Transport.Open(ct);
                 Interlocked.Increment(ref _open);
                 return new Connection(this, session, relay.Transport.Name);
             }

@@ -157,7 +157,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 {
                     try
                     {
-                        _connection = engine.Relays.OpenAsync(ct).GetAwaiter().GetResult();
+                        _connection = engine.Relays.Open(ct);
                     }
                     catch (NoRelayException ex)
                     {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -15,6 +16,9 @@ public interface IMailTransport
     TimeSpan Timeout { get; }
 
     Task<IMailSession> OpenAsync(CancellationToken ct);
+
+    /// <summary>The same, blocking, for the send engine's connections, which each have a thread of their own.</summary>
+    IMailSession Open(CancellationToken ct);
 }
 
 /// <summary>One connection's worth of sending.</summary>
@@ -38,6 +42,8 @@ public sealed class OutboxTransport(string dataPath) : IMailTransport, IMailSess
     public TimeSpan Timeout => TimeSpan.Zero;
 
     public Task<IMailSession> OpenAsync(CancellationToken ct) => Task.FromResult<IMailSession>(this);
+
+    public IMailSession Open(CancellationToken ct) => this;
 
     public Task SendAsync(MimeMessage message, CancellationToken ct)
     {
@@ -73,16 +79,10 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
 
     public async Task<IMailSession> OpenAsync(CancellationToken ct)
     {
-        var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+        var client = NewClient();
         try
         {
-            var security = smtp.Security.Trim().ToLowerInvariant() switch
-            {
-                "tls" => SecureSocketOptions.SslOnConnect,
-                "starttls" => SecureSocketOptions.StartTls,
-                _ => SecureSocketOptions.None,
-            };
-            await client.ConnectAsync(await ConnectAsync(ct), smtp.Host, smtp.Port, security, ct);
+            await client.ConnectAsync(await ConnectAsync(ct), smtp.Host, smtp.Port, Security, ct);
             if (!string.IsNullOrEmpty(smtp.Username))
                 await client.AuthenticateAsync(smtp.Username, smtp.Password, ct);
             return new Session(client);
@@ -93,6 +93,32 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
             throw;
         }
     }
+
+    public IMailSession Open(CancellationToken ct)
+    {
+        var client = NewClient();
+        try
+        {
+            client.Connect(ConnectBlocking(ct), smtp.Host, smtp.Port, Security, ct);
+            if (!string.IsNullOrEmpty(smtp.Username))
+                client.Authenticate(smtp.Username, smtp.Password, ct);
+            return new Session(client);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private SmtpClient NewClient() => new() { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+
+    private SecureSocketOptions Security => smtp.Security.Trim().ToLowerInvariant() switch
+    {
+        "tls" => SecureSocketOptions.SslOnConnect,
+        "starttls" => SecureSocketOptions.StartTls,
+        _ => SecureSocketOptions.None,
+    };
 
     /// <summary>
     /// A TCP connection with Nagle's algorithm off. MailKit writes a command or a message's last bytes in small
@@ -119,6 +145,60 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The same connection for blocking use, made without any asynchronous socket call. On Linux .NET turns a socket
+    /// non-blocking for good at its first asynchronous operation, and from then on emulates every blocking send and
+    /// receive through its event thread: two extra thread wake-ups per SMTP reply, which were most of the send
+    /// engine's CPU. The connect itself is non-blocking with a poll, so a relay that never answers still times out.
+    /// </summary>
+    private Socket ConnectBlocking(CancellationToken ct)
+    {
+        var errors = new List<Exception>();
+        foreach (var address in Dns.GetHostAddresses(smtp.Host))
+        {
+            ct.ThrowIfCancellationRequested();
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+            try
+            {
+                try
+                {
+                    socket.Connect(address, smtp.Port);
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+                {
+                }
+                if (!WaitConnected(socket, ct)) throw new TimeoutException($"No connection within {smtp.Timeout}.");
+                if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error and not 0)
+                    throw new SocketException(error);
+                socket.Blocking = true;
+                return socket;
+            }
+            catch (Exception ex) when (ex is SocketException or TimeoutException)
+            {
+                socket.Dispose();
+                errors.Add(ex);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        throw errors.Count == 0 ? new SocketException((int)SocketError.HostNotFound) : errors[^1];
+    }
+
+    /// <summary>Polls in short steps so that a stopping app does not wait out the whole timeout.</summary>
+    private bool WaitConnected(Socket socket, CancellationToken ct)
+    {
+        var until = DateTime.UtcNow + smtp.Timeout;
+        while (DateTime.UtcNow < until)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (socket.Poll(TimeSpan.FromMilliseconds(250), SelectMode.SelectWrite) || socket.Poll(0, SelectMode.SelectError)) return true;
+        }
+        return false;
     }
 
     private sealed class Session(SmtpClient client) : IMailSession
