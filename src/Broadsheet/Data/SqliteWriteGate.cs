@@ -18,6 +18,14 @@ public sealed class SqliteWriteGate
         return new Release(_gate);
     }
 
+    /// <summary>The same, blocking: for the send engine's connections, which each have a thread of their own.</summary>
+    public IDisposable? Enter(BroadsheetDb db, CancellationToken ct)
+    {
+        if (!db.Database.IsSqlite()) return null;
+        _gate.Wait(ct);
+        return new Release(_gate);
+    }
+
     private sealed class Release(SemaphoreSlim gate) : IDisposable
     {
         private int _released;

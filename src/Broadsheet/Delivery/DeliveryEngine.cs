@@ -54,7 +54,7 @@ public sealed class DeliveryEngine(
             return;
         }
 
-        var slots = Enumerable.Range(0, Math.Max(1, o.Connections)).Select(_ => Task.Run(() => new SendSlot(this, logger).RunAsync(stoppingToken))).ToList();
+        var slots = Enumerable.Range(0, Math.Max(1, o.Connections)).Select(i => SendSlot.Start(this, logger, i + 1, stoppingToken)).ToList();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -179,10 +179,10 @@ public sealed class DeliveryEngine(
     /// <summary>Wakes the connections: there may be recipients to claim.</summary>
     internal void Wake() => Interlocked.Exchange(ref _work, NewWork()).TrySetResult();
 
-    internal async Task WaitForWorkAsync(CancellationToken ct)
+    /// <summary>Blocks a connection's thread until <see cref="Wake"/>, the poll interval, or the stop, whichever comes first.</summary>
+    internal void WaitForWork(CancellationToken ct)
     {
-        await Task.WhenAny(Volatile.Read(ref _work).Task, Task.Delay(options.Value.PollInterval, ct));
-        ct.ThrowIfCancellationRequested();
+        WaitHandle.WaitAny([((IAsyncResult)Volatile.Read(ref _work).Task).AsyncWaitHandle, ct.WaitHandle], options.Value.PollInterval);
     }
 
     private static TaskCompletionSource NewWork() => new(TaskCreationOptions.RunContinuationsAsynchronously);

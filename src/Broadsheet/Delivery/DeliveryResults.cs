@@ -40,32 +40,32 @@ public sealed class DeliveryResults(DeliveryOptions options)
     }
 
     /// <summary>Writes what is pending and forgets it.</summary>
-    public async Task FlushAsync(BroadsheetDb db, SqliteWriteGate gate, CancellationToken ct)
+    public void Flush(BroadsheetDb db, SqliteWriteGate gate)
     {
         if (Pending == 0) return;
         var now = DateTime.UtcNow;
-        using (await gate.EnterAsync(db, ct))
+        using (gate.Enter(db, CancellationToken.None))
         {
             if (_sent.Count > 0)
-                await db.Deliveries.Where(d => _sent.Contains(d.Id)).ExecuteUpdateAsync(u => u
+                db.Deliveries.Where(d => _sent.Contains(d.Id)).ExecuteUpdate(u => u
                     .SetProperty(d => d.Status, DeliveryStatus.Sent).SetProperty(d => d.SentAt, now)
                     .SetProperty(d => d.Attempts, d => d.Attempts + 1).SetProperty(d => d.ClaimedUntil, (DateTime?)null)
-                    .SetProperty(d => d.LastReply, (string?)null), ct);
+                    .SetProperty(d => d.LastReply, (string?)null));
             if (_released.Count > 0)
-                await db.Deliveries.Where(d => _released.Contains(d.Id) && d.Status == DeliveryStatus.Queued)
-                    .ExecuteUpdateAsync(u => u.SetProperty(d => d.ClaimedUntil, (DateTime?)null), ct);
+                db.Deliveries.Where(d => _released.Contains(d.Id) && d.Status == DeliveryStatus.Queued)
+                    .ExecuteUpdate(u => u.SetProperty(d => d.ClaimedUntil, (DateTime?)null));
             // Failures are few and mostly alike (a relay's 4xx for many recipients): one update per distinct outcome.
             foreach (var group in _other.GroupBy(o => (o.Status, o.Attempt, o.Reply)))
             {
                 var ids = group.Select(o => o.Id).ToList();
                 var (status, attempt, reply) = group.Key;
                 var next = now + SmtpFailures.Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay);
-                await db.Deliveries.Where(d => ids.Contains(d.Id)).ExecuteUpdateAsync(u =>
+                db.Deliveries.Where(d => ids.Contains(d.Id)).ExecuteUpdate(u =>
                 {
                     u.SetProperty(d => d.Status, status).SetProperty(d => d.LastReply, reply).SetProperty(d => d.ClaimedUntil, (DateTime?)null);
                     if (status != DeliveryStatus.Skipped) u.SetProperty(d => d.Attempts, d => d.Attempts + 1);
                     if (status == DeliveryStatus.Queued) u.SetProperty(d => d.NextAttemptAt, next);
-                }, ct);
+                });
             }
         }
         _sent.Clear();

@@ -27,7 +27,7 @@ public static class DeliverySql
     /// <paramref name="until"/> and returns them. On SQLite there is one process and one writer at a time, so a
     /// conditional update is enough.
     /// </summary>
-    public static Task<List<ClaimedRow>> ClaimAsync(BroadsheetDb db, long editionId, int limit, DateTime now, DateTime until, CancellationToken ct)
+    public static List<ClaimedRow> Claim(BroadsheetDb db, long editionId, int limit, DateTime now, DateTime until)
     {
         var query = db.Database.IsNpgsql()
             ? db.Database.SqlQuery<ClaimedRow>($"""
@@ -54,7 +54,7 @@ public static class DeliverySql
                     LIMIT {limit})
                 RETURNING "Id", "SubscriberId", "SubscriptionId", "Attempts"
                 """);
-        return query.ToListAsync(ct);
+        return query.ToList();
     }
 
     /// <summary>Writes one batch of the audience as queued delivery records; recipients that already have one are left alone.</summary>

@@ -63,17 +63,17 @@ public sealed class RelayPool(IReadOnlyList<IMailTransport> transports, TimeSpan
     }
 
     /// <summary>One open connection of the pool; disposing it closes the connection.</summary>
-    public sealed class Connection(RelayPool pool, IMailSession session, string relay) : IAsyncDisposable
+    public sealed class Connection(RelayPool pool, IMailSession session, string relay) : IDisposable
     {
         private int _closed;
         public IMailSession Session { get; } = session;
         public string Relay { get; } = relay;
 
-        public async ValueTask DisposeAsync()
+        public void Dispose()
         {
             if (Interlocked.Exchange(ref _closed, 1) != 0) return;
             Interlocked.Decrement(ref pool._open);
-            await Session.DisposeAsync();
+            Session.Close();
         }
     }
 }

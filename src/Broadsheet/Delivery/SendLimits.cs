@@ -17,10 +17,10 @@ public sealed class SendLimits(DeliveryOptions options)
     private readonly SemaphoreSlim _hour = new(1, 1);
     private long _next;
 
-    /// <summary>Waits until this node may send its next message.</summary>
-    public ValueTask WaitAsync(CancellationToken ct)
+    /// <summary>Waits (blocking the connection's own thread) until this node may send its next message.</summary>
+    public void Wait(CancellationToken ct)
     {
-        if (_interval == 0) return ValueTask.CompletedTask;
+        if (_interval == 0) return;
         var now = Stopwatch.GetTimestamp();
         long slot;
         lock (_gate)
@@ -29,17 +29,17 @@ public sealed class SendLimits(DeliveryOptions options)
             _next = slot + _interval;
         }
         var wait = slot - now;
-        return wait < _slack ? ValueTask.CompletedTask : new ValueTask(Task.Delay(Stopwatch.GetElapsedTime(0, wait), ct));
+        if (wait >= _slack && ct.WaitHandle.WaitOne(Stopwatch.GetElapsedTime(0, wait))) ct.ThrowIfCancellationRequested();
     }
 
     /// <summary>
     /// With an hourly limit, this node's connections count and claim one at a time, so that they do not all claim
     /// the same remaining allowance; without one it lets everyone through.
     /// </summary>
-    public async Task<IDisposable?> EnterClaimAsync(CancellationToken ct)
+    public IDisposable? EnterClaim(CancellationToken ct)
     {
         if (options.MaxPerHour <= 0) return null;
-        await _hour.WaitAsync(ct);
+        _hour.Wait(ct);
         return new Release(_hour);
     }
 
@@ -52,25 +52,25 @@ public sealed class SendLimits(DeliveryOptions options)
     /// How many recipients one connection should claim now: the claim size, made smaller when a rate limit would
     /// otherwise keep a claim waiting for long, and no more than the hour has left.
     /// </summary>
-    public async Task<int> ClaimSizeAsync(BroadsheetDb db, CancellationToken ct)
+    public int ClaimSize(BroadsheetDb db)
     {
         var size = Math.Max(1, options.ClaimSize);
         if (options.MaxPerSecond > 0) size = Math.Min(size, Math.Max(1, options.MaxPerSecond / Math.Max(1, options.Connections)));
         if (options.MaxPerHour <= 0) return size;
-        return (int)Math.Clamp(options.MaxPerHour - await UsedThisHourAsync(db, ct), 0, size);
+        return (int)Math.Clamp(options.MaxPerHour - UsedThisHour(db), 0, size);
     }
 
     /// <summary>
     /// Messages sent in the last hour plus those claimed right now, by every node. Nodes that count at the same moment
     /// may together go over by at most one claim each.
     /// </summary>
-    private static async Task<long> UsedThisHourAsync(BroadsheetDb db, CancellationToken ct)
+    private static long UsedThisHour(BroadsheetDb db)
     {
         var now = DateTime.UtcNow;
         var since = now.AddHours(-1);
         var recent = db.Editions.Where(e => e.StartedAt != null && (e.FinishedAt == null || e.FinishedAt > since)).Select(e => e.Id);
-        var sent = await db.Deliveries.LongCountAsync(d => recent.Contains(d.EditionId) && d.SentAt > since, ct);
-        var claimed = await db.Deliveries.LongCountAsync(d => recent.Contains(d.EditionId) && d.Status == DeliveryStatus.Queued && d.ClaimedUntil > now, ct);
+        var sent = db.Deliveries.LongCount(d => recent.Contains(d.EditionId) && d.SentAt > since);
+        var claimed = db.Deliveries.LongCount(d => recent.Contains(d.EditionId) && d.Status == DeliveryStatus.Queued && d.ClaimedUntil > now);
         return sent + claimed;
     }
 }

@@ -13,6 +13,11 @@ namespace Broadsheet.Delivery;
 /// the outcomes in a few statements. A claim is only sent from while it has more than a relay timeout left, so a
 /// slow connection never sends what another node may already have claimed again.
 /// </summary>
+/// <remarks>
+/// Each slot runs on a thread of its own and makes only blocking calls, SMTP and database alike. Asynchronous calls
+/// would hand every reply from one pool thread to another, and on a small virtual machine those wake-ups (and the
+/// pool threads spinning while they wait for work) cost more CPU than building and sending the messages.
+/// </remarks>
 internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
 {
     private static readonly TimeSpan FlushEvery = TimeSpan.FromSeconds(1);
@@ -24,7 +29,28 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     private RelayPool.Connection? _connection;
     private long _lastUsed = Stopwatch.GetTimestamp();
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>Starts the slot on a thread of its own; the task ends when the slot has stopped and closed its connection.</summary>
+    public static Task Start(DeliveryEngine engine, ILogger logger, int number, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                new SendSlot(engine, logger).Run(ct);
+                done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        })
+        { IsBackground = true, Name = $"Broadsheet send {number}" };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run(CancellationToken ct)
     {
         try
         {
@@ -33,7 +59,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 var worked = false;
                 try
                 {
-                    worked = await RoundAsync(ct);
+                    worked = Round(ct);
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
@@ -42,64 +68,63 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 catch (Exception ex)
                 {
                     logger.LogWarning("Send round failed: {Error}", ex.GetBaseException().Message);
-                    await CloseAsync();
+                    Close();
                 }
                 if (worked) continue;
                 foreach (var id in _signers.Keys.Where(id => !engine.IsSending(id)).ToList()) _signers.Remove(id);
-                if (_connection is not null && Stopwatch.GetElapsedTime(_lastUsed) > CloseWhenIdle) await CloseAsync();
-                try { await engine.WaitForWorkAsync(ct); }
-                catch (OperationCanceledException) { break; }
+                if (_connection is not null && Stopwatch.GetElapsedTime(_lastUsed) > CloseWhenIdle) Close();
+                engine.WaitForWork(ct);
             }
         }
         finally
         {
-            await CloseAsync();
+            Close();
             foreach (var signer in _signers.Values.SelectMany(s => s)) signer.Dispose();
             _buffers.Dispose();
         }
     }
 
     /// <summary>Claims and sends one batch of the next edition that has due recipients; false when none had any.</summary>
-    private async Task<bool> RoundAsync(CancellationToken ct)
+    private bool Round(CancellationToken ct)
     {
         foreach (var editionId in engine.SendingInTurn())
         {
             List<Recipient> batch;
             DateTime until;
-            await using (var scope = engine.Scopes.CreateAsyncScope())
+            using (var scope = engine.Scopes.CreateScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<BroadsheetDb>();
-                using (await engine.Limits.EnterClaimAsync(ct))
+                using (engine.Limits.EnterClaim(ct))
                 {
-                    var size = await engine.Limits.ClaimSizeAsync(db, ct);
+                    var size = engine.Limits.ClaimSize(db);
                     if (size == 0) return false; // the hour's allowance is used up
-                    (batch, until) = await ClaimAsync(db, editionId, size, ct);
+                    (batch, until) = Claim(db, editionId, size, ct);
                 }
             }
             if (batch.Count == 0) continue;
-            if (!await SendAsync(editionId, batch, until, ct)) await Task.Delay(engine.Options.PollInterval, ct);
+            if (!Send(editionId, batch, until, ct) && ct.WaitHandle.WaitOne(engine.Options.PollInterval)) ct.ThrowIfCancellationRequested();
             return true;
         }
         return false;
     }
 
     /// <summary>Claims recipients and reads who they are now: a subscriber who unsubscribed or was suppressed since is not mailable.</summary>
-    private async Task<(List<Recipient> Batch, DateTime Until)> ClaimAsync(BroadsheetDb db, long editionId, int size, CancellationToken ct)
+    private (List<Recipient> Batch, DateTime Until) Claim(BroadsheetDb db, long editionId, int size, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
         var until = now + engine.ClaimFor;
         List<DeliverySql.ClaimedRow> rows;
-        using (await engine.Gate.EnterAsync(db, ct)) rows = await DeliverySql.ClaimAsync(db, editionId, size, now, until, ct);
+        using (engine.Gate.Enter(db, ct)) rows = DeliverySql.Claim(db, editionId, size, now, until);
         if (rows.Count == 0) return ([], until);
 
         var subscriptionIds = rows.Select(r => r.SubscriptionId).ToList();
-        var current = await db.Subscriptions.AsNoTracking().Where(x => subscriptionIds.Contains(x.Id))
+        var current = db.Subscriptions.AsNoTracking().Where(x => subscriptionIds.Contains(x.Id))
             .Select(x => new
             {
                 x.Id, x.SubscriberId, x.Subscriber.Email, x.Subscriber.Name,
                 Mailable = x.Status == SubscriptionStatus.Active && x.Subscriber.Status == SubscriberStatus.Active,
             })
-            .ToDictionaryAsync(x => x.Id, ct);
+            .ToDictionary(x => x.Id);
         var batch = rows.Select(r => current.TryGetValue(r.SubscriptionId, out var c) && c.SubscriberId == r.SubscriberId
             ? new Recipient(r.Id, r.SubscriptionId, r.Attempts, c.Email, c.Name, c.Mailable)
             : new Recipient(r.Id, r.SubscriptionId, r.Attempts, "", null, false)).ToList();
@@ -107,32 +132,29 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     }
 
     /// <summary>Sends a claimed batch; false when it stopped early because no relay could be reached.</summary>
-    private async Task<bool> SendAsync(long editionId, List<Recipient> batch, DateTime until, CancellationToken ct)
+    private bool Send(long editionId, List<Recipient> batch, DateTime until, CancellationToken ct)
     {
         var results = new DeliveryResults(engine.Options);
         EditionMail mail;
         try
         {
-            mail = await engine.MailForAsync(editionId);
+            mail = engine.MailForAsync(editionId).GetAwaiter().GetResult();
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             foreach (var r in batch) results.Released(r);
-            await FlushAsync(results, ct);
-            await engine.RenderFailedAsync(editionId, ex, ct);
+            Flush(results, ct);
+            engine.RenderFailedAsync(editionId, ex, ct).GetAwaiter().GetResult();
             return false;
         }
         if (!_signers.TryGetValue(editionId, out var signers)) _signers[editionId] = signers = mail.CreateSigners();
-        // Blocking SMTP on a thread of its own: per message MailKit's async path cost several thread-pool hand-offs
-        // (each a context switch on a virtual machine) and more CPU than building the message.
         try
         {
-            return await Task.Factory.StartNew(() => SendBatch(mail, signers, batch, until, results, ct),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            return SendBatch(mail, signers, batch, until, results, ct);
         }
         finally
         {
-            await FlushAsync(results, ct);
+            Flush(results, ct);
         }
     }
 
@@ -165,24 +187,27 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                         return false;
                     }
                 }
-                var wait = engine.Limits.WaitAsync(ct);
-                if (!wait.IsCompleted) wait.AsTask().GetAwaiter().GetResult();
+                engine.Limits.Wait(ct);
                 try
                 {
                     using var message = mail.Build(r, signers, _buffers);
                     _connection.Session.Send(message, mail.EnvelopeSender(r.DeliveryId), new MailboxAddress("", r.Email), ct);
                     results.Sent(r);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                catch (Exception) when (ct.IsCancellationRequested)
+                {
+                    break; // stopping: the connection was closed under the message, which goes back untried
+                }
+                catch (Exception ex)
                 {
                     var status = results.Failed(r, ex);
                     logger.LogDebug("Delivery {Id} via {Relay}: {Status}, {Error}", r.DeliveryId, _connection.Relay, status, SmtpFailures.Describe(ex));
-                    if (SmtpFailures.IsConnectionProblem(ex)) CloseAsync().GetAwaiter().GetResult();
+                    if (SmtpFailures.IsConnectionProblem(ex)) Close();
                 }
                 _lastUsed = Stopwatch.GetTimestamp();
                 if (Stopwatch.GetElapsedTime(lastFlush) > FlushEvery)
                 {
-                    FlushAsync(results, ct).GetAwaiter().GetResult();
+                    Flush(results, ct);
                     lastFlush = Stopwatch.GetTimestamp();
                 }
             }
@@ -199,29 +224,29 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     /// Writes the outcomes, retrying for a while if the database is away: every outcome lost here is a message that
     /// will be sent again.
     /// </summary>
-    private async Task FlushAsync(DeliveryResults results, CancellationToken ct)
+    private void Flush(DeliveryResults results, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await using var scope = engine.Scopes.CreateAsyncScope();
-                await results.FlushAsync(scope.ServiceProvider.GetRequiredService<BroadsheetDb>(), engine.Gate, CancellationToken.None);
+                using var scope = engine.Scopes.CreateScope();
+                results.Flush(scope.ServiceProvider.GetRequiredService<BroadsheetDb>(), engine.Gate);
                 return;
             }
             catch (Exception ex) when (attempt < (ct.IsCancellationRequested ? 2 : 10))
             {
                 logger.LogWarning("Recording delivery outcomes failed (attempt {Attempt}): {Error}", attempt, ex.GetBaseException().Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+                Thread.Sleep(TimeSpan.FromSeconds(1));
             }
         }
     }
 
-    private async Task CloseAsync()
+    private void Close()
     {
         if (_connection is null) return;
         var connection = _connection;
         _connection = null;
-        await connection.DisposeAsync();
+        connection.Dispose();
     }
 }

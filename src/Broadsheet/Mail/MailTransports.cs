@@ -31,6 +31,9 @@ public interface IMailSession : IAsyncDisposable
 
     /// <summary>The same, blocking: for the send engine's connections, which each have a thread of their own.</summary>
     void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct);
+
+    /// <summary>Says goodbye to the relay and closes the connection, blocking; never throws.</summary>
+    void Close();
 }
 
 /// <summary>Writes each message as an .eml file under DATA/outbox, for running without a relay.</summary>
@@ -69,6 +72,8 @@ public sealed class OutboxTransport(string dataPath) : IMailTransport, IMailSess
     public Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) => SendAsync(message, ct);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public void Close() { }
 }
 
 /// <summary>Sends through one SMTP relay with MailKit.</summary>
@@ -82,10 +87,11 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
         var client = NewClient();
         try
         {
-            await client.ConnectAsync(await ConnectAsync(ct), smtp.Host, smtp.Port, Security, ct);
+            var socket = await ConnectAsync(ct);
+            await client.ConnectAsync(socket, smtp.Host, smtp.Port, Security, ct);
             if (!string.IsNullOrEmpty(smtp.Username))
                 await client.AuthenticateAsync(smtp.Username, smtp.Password, ct);
-            return new Session(client);
+            return new Session(client, socket);
         }
         catch
         {
@@ -99,10 +105,11 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
         var client = NewClient();
         try
         {
-            client.Connect(ConnectBlocking(ct), smtp.Host, smtp.Port, Security, ct);
+            var socket = ConnectBlocking(ct);
+            client.Connect(socket, smtp.Host, smtp.Port, Security, ct);
             if (!string.IsNullOrEmpty(smtp.Username))
                 client.Authenticate(smtp.Username, smtp.Password, ct);
-            return new Session(client);
+            return new Session(client, socket);
         }
         catch
         {
@@ -201,15 +208,37 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
         return false;
     }
 
-    private sealed class Session(SmtpClient client) : IMailSession
+    private sealed class Session(SmtpClient client, Socket socket) : IMailSession
     {
         public async Task SendAsync(MimeMessage message, CancellationToken ct) => await client.SendAsync(message, ct);
 
         public async Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) =>
             await client.SendAsync(message, sender, [recipient], ct);
 
-        public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) =>
-            client.Send(message, sender, [recipient], ct);
+        /// <remarks>
+        /// MailKit polls the socket before every blocking read when it is given a token that can be cancelled: one
+        /// more system call per SMTP reply. Instead, cancelling closes the connection, which ends a blocked read or
+        /// write at once; the caller then finds its token cancelled.
+        /// </remarks>
+        public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var abort = ct.CanBeCanceled ? ct.Register(static s => ((Socket)s!).Dispose(), socket) : default;
+            client.Send(message, sender, [recipient], CancellationToken.None);
+        }
+
+        public void Close()
+        {
+            try
+            {
+                if (client.IsConnected) client.Disconnect(true);
+            }
+            catch (Exception)
+            {
+                // The relay may already have gone; the messages were sent or recorded as failed before this.
+            }
+            client.Dispose();
+        }
 
         public async ValueTask DisposeAsync()
         {
