@@ -94,6 +94,7 @@ public static class BroadsheetApp
         var app = builder.Build();
         await DatabaseSetup.MigrateAsync(app.Services);
         await app.Services.GetRequiredService<SuppressionKey>().GetAsync(CancellationToken.None); // before any request races to create it
+        await app.Services.GetRequiredService<LinkKey>().GetAsync(CancellationToken.None); // and because links are minted synchronously
         await DemoContent.EnsureAsync(app.Services, app.Services.GetRequiredService<IOptions<SiteOptions>>().Value, config.GetValue("Demo:Seed", false));
         app.Logger.LogInformation("Data folder: {DataPath}; database: {Provider}; mail: {Transport}", dataPath, config["Database:Provider"] ?? "sqlite", transport);
 

@@ -19,6 +19,7 @@ public static class SignupEndpoints
         var services = builder.Services;
         services.Configure<SignupOptions>(builder.Configuration.GetSection("Signup"));
         services.AddSingleton<SignupTokens>();
+        services.AddSingleton<LinkKey>();
         services.AddSingleton<OwnerProof>();
         services.AddSingleton<SignupFlash>();
         services.AddSingleton<AddressRateLimiter>();

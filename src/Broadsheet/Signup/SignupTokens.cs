@@ -9,11 +9,18 @@ namespace Broadsheet.Signup;
 /// Signed, encrypted, expiring tokens for links. Each purpose has its own protector, so a token minted for
 /// one job (say, adding newsletters) is rejected by another (confirming).
 /// </summary>
-public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<SignupOptions> options)
+/// <remarks>
+/// Unsubscribe and owner links, minted for every newsletter message, are <see cref="CompactLinkTokens"/>; they are read
+/// in that form first and then as the Data Protection tokens they used to be, which emails already sent carry. The
+/// other kinds are minted once per sign-up or request, where Data Protection's cost does not matter.
+/// </remarks>
+public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<SignupOptions> options, LinkKey linkKey) : IDisposable
 {
+    // Built on first use, after startup has read the key; not caching a failure, should anything mint before that.
+    private readonly Lazy<CompactLinkTokens> _compact = new(() => new CompactLinkTokens(linkKey.Loaded), LazyThreadSafetyMode.PublicationOnly);
     private readonly ITimeLimitedDataProtector _confirm = provider.CreateProtector("Broadsheet.Signup.Confirm.v1").ToTimeLimitedDataProtector();
     private readonly ITimeLimitedDataProtector _more = provider.CreateProtector("Broadsheet.Signup.MoreNewsletters.v1").ToTimeLimitedDataProtector();
-    // Unsubscribe links must keep working in old emails, so they do not expire; they name one subscription only.
+    // Read-only: the unsubscribe and owner links of emails sent before they became compact tokens.
     private readonly IDataProtector _unsubscribe = provider.CreateProtector("Broadsheet.Unsubscribe.v1");
     private readonly ITimeLimitedDataProtector _owner = provider.CreateProtector("Broadsheet.Signup.OwnerLink.v1").ToTimeLimitedDataProtector();
     private readonly ITimeLimitedDataProtector _addressChange = provider.CreateProtector("Broadsheet.Subscribers.AddressChange.v1").ToTimeLimitedDataProtector();
@@ -35,13 +42,19 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
     public string ForMoreNewsletters(string email) => _more.Protect(email, MoreNewslettersLifetime);
     public string? ReadMoreNewsletters(string? token) => Unprotect(_more, token);
 
-    public string ForUnsubscribe(long subscriptionId) => _unsubscribe.Protect(subscriptionId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    /// <summary>A link that ends one subscription; it never expires, since old emails must keep working.</summary>
+    public string ForUnsubscribe(long subscriptionId) => _compact.Value.Unsubscribe(subscriptionId);
 
     public long? ReadUnsubscribe(string? token) =>
-        long.TryParse(Unprotect(_unsubscribe, token), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
+        _compact.Value.ReadUnsubscribe(token) ??
+        (long.TryParse(Unprotect(_unsubscribe, token), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null);
 
-    public string ForOwnerLink(string email) => _owner.Protect(email, OwnerLinkLifetime);
-    public string? ReadOwnerLink(string? token) => Unprotect(_owner, token);
+    /// <summary>A link that proves ownership of <paramref name="email"/> for <see cref="OwnerLinkLifetime"/>.</summary>
+    public string ForOwnerLink(string email) => ForOwnerLink(email, DateTimeOffset.UtcNow + OwnerLinkLifetime);
+
+    public string ForOwnerLink(string email, DateTimeOffset expires) => _compact.Value.OwnerLink(email, expires);
+
+    public string? ReadOwnerLink(string? token) => _compact.Value.ReadOwnerLink(token, DateTimeOffset.UtcNow) ?? Unprotect(_owner, token);
 
     /// <summary>A link, sent to the new address, that moves the subscriber there; see <see cref="AddressChangeClaim"/>.</summary>
     public string ForAddressChange(AddressChangeClaim claim) => _addressChange.Protect(JsonSerializer.Serialize(claim), AddressChangeLifetime);
@@ -57,6 +70,11 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
         {
             return null;
         }
+    }
+
+    public void Dispose()
+    {
+        if (_compact.IsValueCreated) _compact.Value.Dispose();
     }
 
     private static string? Unprotect(IDataProtector protector, string? token)

@@ -12,6 +12,9 @@ public abstract class SiteSecret(IServiceScopeFactory scopes, string name)
 {
     private byte[]? _key;
 
+    /// <summary>The key, once <see cref="GetAsync"/> has read it: for code that cannot wait, with keys read at startup.</summary>
+    public byte[] Loaded => _key ?? throw new InvalidOperationException($"The site key '{name}' is read at startup, before anything uses it.");
+
     public async Task<byte[]> GetAsync(CancellationToken ct)
     {
         if (_key is not null) return _key;

@@ -89,6 +89,11 @@ public abstract partial class SendTests(AppFixture app)
         var unsubscribed = messages.Take(2).Select(m => m.To.Mailboxes.Single().Address).ToList();
         var statuses = await Server.QueryAsync(db => db.Subscriptions.Where(x => x.NewsletterId == newsletter.Id && unsubscribed.Contains(x.Subscriber.Email)).Select(x => x.Status).ToListAsync());
         Assert.Equal([SubscriptionStatus.Unsubscribed, SubscriptionStatus.Unsubscribed], statuses);
+
+        // Each message's preference link signs its own reader in.
+        using var reader = Server.CreateClient();
+        foreach (var m in messages.Skip(2).Take(3))
+            Assert.Contains($"Signed in as <strong>{m.To.Mailboxes.Single().Address}</strong>", await reader.GetStringAsync(PreferencesHttp.PreferencesLink(m)));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Broadsheet.Editions;
 using Broadsheet.Tests.Infrastructure;
 using Broadsheet.Tests.Subscribers;
@@ -26,5 +27,14 @@ public sealed class TwoNodeTests
 
         Assert.All(Sends.Received(relayA.Messages.Concat(relayB.Messages), readers), r => Assert.Equal(1, r.Value));
         Assert.True(relayA.Messages.Count > 0 && relayB.Messages.Count > 0, $"One node did all the work: {relayA.Messages.Count} and {relayB.Messages.Count}.");
+
+        // The link key is the site's, not the node's: either node opens the links the other put in its mail.
+        foreach (var (message, other) in new[] { (relayA.Messages.First(), second), (relayB.Messages.First(), first) })
+        {
+            using var reader = other.CreateClient();
+            Assert.Contains($"Signed in as <strong>{message.To.Mailboxes.Single().Address}</strong>", await reader.GetStringAsync(PreferencesHttp.PreferencesLink(message)));
+            var unsubscribe = Regex.Match(message.TextBody, @"https?://\S+(/unsubscribe\?t=\S+)").Groups[1].Value;
+            Assert.Contains(message.To.Mailboxes.Single().Address, await reader.GetStringAsync(unsubscribe));
+        }
     }
 }

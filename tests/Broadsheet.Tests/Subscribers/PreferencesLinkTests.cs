@@ -28,8 +28,8 @@ public abstract class PreferencesLinkTests(AppFixture app)
     public async Task An_expired_link_offers_a_new_one_mailed_only_to_a_known_address_with_the_same_answer_for_all()
     {
         var (email, _) = await ReaderAsync(app, "relink");
-        var genuine = Server.Services.GetRequiredService<SignupTokens>().ForOwnerLink(email);
-        var expiredPage = "/preferences?o=" + Uri.EscapeDataString(Expired(Server, "Broadsheet.Signup.OwnerLink.v1", genuine));
+        var expired = Server.Services.GetRequiredService<SignupTokens>().ForOwnerLink(email, DateTimeOffset.UtcNow.AddSeconds(-1));
+        var expiredPage = "/preferences?o=" + Uri.EscapeDataString(expired);
         using var reader = Server.CreateClient(cookies: true);
 
         var page = await reader.GetStringAsync(expiredPage);
