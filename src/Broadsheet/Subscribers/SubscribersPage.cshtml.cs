@@ -30,7 +30,10 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
     public string? Next { get; private set; }
     public string? Message { get; private set; }
 
-    public async Task OnGetAsync([FromQuery] string? after, [FromQuery] string? sort, [FromQuery] int? segment, CancellationToken ct)
+    public Task OnGetAsync([FromQuery] string? after, [FromQuery] string? sort, [FromQuery] int? segment, CancellationToken ct) =>
+        SerialReads.RunAsync(db, () => LoadAsync(after, sort, segment, ct), ct);
+
+    private async Task LoadAsync(string? after, string? sort, int? segment, CancellationToken ct)
     {
         Filter = segment is int id && await db.Segments.FindAsync([id], ct) is { } saved
             ? SubscriberFilter.FromJson(saved.Filter)
