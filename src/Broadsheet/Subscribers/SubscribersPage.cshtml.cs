@@ -41,7 +41,7 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
         Sort = Enum.TryParse<SubscriberSort>(sort, true, out var s) ? s : SubscriberSort.Newest;
         var query = await Filter.ApplyAsync(db, ct);
         Total = await query.Take(CountUpTo + 1).LongCountAsync(ct);
-        (Rows, Next) = await SubscriberPage.ReadAsync(query, Sort, after, PageSize, ct);
+        (Rows, Next) = await SubscriberPage.ReadAsync(db, query, new(Sort, after, PageSize, Few: Total <= CountUpTo), ct);
 
         var ids = Rows.Select(r => r.Id).ToList();
         Memberships = (await db.Subscriptions.AsNoTracking().Where(x => ids.Contains(x.SubscriberId))
