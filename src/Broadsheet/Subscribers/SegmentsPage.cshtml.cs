@@ -13,14 +13,14 @@ public sealed class SegmentsPageModel(BroadsheetDb db) : PageModel
 {
     public List<(Segment Segment, SubscriberFilter Filter, long Count)> Rows { get; } = [];
 
-    public async Task OnGetAsync(CancellationToken ct)
+    public Task OnGetAsync(CancellationToken ct) => SerialReads.RunAsync(db, async () =>
     {
         foreach (var segment in await db.Segments.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct))
         {
             var filter = SubscriberFilter.FromJson(segment.Filter);
             Rows.Add((segment, filter, await (await filter.ApplyAsync(db, ct)).LongCountAsync(ct)));
         }
-    }
+    }, ct);
 
     public async Task<IActionResult> OnPostDeleteAsync(int id, CancellationToken ct)
     {

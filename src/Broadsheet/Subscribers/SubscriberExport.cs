@@ -35,9 +35,9 @@ public static class SubscriberExport
         long after = 0;
         while (true)
         {
-            var batch = await query.Where(s => s.Id > after).OrderBy(s => s.Id).Take(BatchSize)
+            var batch = await SerialReads.RunAsync(db, () => query.Where(s => s.Id > after).OrderBy(s => s.Id).Take(BatchSize)
                 .Select(s => new { s.Id, s.Email, s.Name, s.Status, s.CreatedAt, s.Source, s.SourceSection, s.Attributes, Subs = s.Subscriptions.Select(x => new { x.NewsletterId, x.Status }).ToList() })
-                .ToListAsync(ct);
+                .ToListAsync(ct), ct);
             foreach (var s in batch)
             {
                 var memberships = string.Join(' ', s.Subs.Select(x => $"{names.GetValueOrDefault(x.NewsletterId)}:{x.Status.ToString().ToLowerInvariant()}"));

@@ -30,7 +30,10 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
     public string? Next { get; private set; }
     public string? Message { get; private set; }
 
-    public async Task OnGetAsync([FromQuery] string? after, [FromQuery] string? sort, [FromQuery] int? segment, CancellationToken ct)
+    public Task OnGetAsync([FromQuery] string? after, [FromQuery] string? sort, [FromQuery] int? segment, CancellationToken ct) =>
+        SerialReads.RunAsync(db, () => LoadAsync(after, sort, segment, ct), ct);
+
+    private async Task LoadAsync(string? after, string? sort, int? segment, CancellationToken ct)
     {
         Filter = segment is int id && await db.Segments.FindAsync([id], ct) is { } saved
             ? SubscriberFilter.FromJson(saved.Filter)
@@ -38,7 +41,7 @@ public sealed class SubscribersPageModel(BroadsheetDb db, BulkActions bulk) : Pa
         Sort = Enum.TryParse<SubscriberSort>(sort, true, out var s) ? s : SubscriberSort.Newest;
         var query = await Filter.ApplyAsync(db, ct);
         Total = await query.Take(CountUpTo + 1).LongCountAsync(ct);
-        (Rows, Next) = await SubscriberPage.ReadAsync(query, Sort, after, PageSize, ct);
+        (Rows, Next) = await SubscriberPage.ReadAsync(db, query, new(Sort, after, PageSize, Few: Total <= CountUpTo), ct);
 
         var ids = Rows.Select(r => r.Id).ToList();
         Memberships = (await db.Subscriptions.AsNoTracking().Where(x => ids.Contains(x.SubscriberId))
