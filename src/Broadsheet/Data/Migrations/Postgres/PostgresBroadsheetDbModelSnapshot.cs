@@ -266,6 +266,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.HasIndex("EditionId", "Status", "NextAttemptAt");
 
                     b.ToTable("Deliveries");
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 50);
                 });
 
             modelBuilder.Entity("Broadsheet.Delivery.SigningKey", b =>

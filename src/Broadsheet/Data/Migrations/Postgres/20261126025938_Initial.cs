@@ -107,7 +107,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Deliveries", x => x.Id);
-                });
+                })
+                .Annotation("Npgsql:StorageParameter:fillfactor", 50);
 
             migrationBuilder.CreateTable(
                 name: "EditionTemplates",
