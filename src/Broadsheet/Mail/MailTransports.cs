@@ -103,17 +103,24 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
     public IMailSession Open(CancellationToken ct)
     {
         var client = NewClient();
+        Socket? socket = null;
         try
         {
-            var socket = ConnectBlocking(ct);
-            client.Connect(socket, smtp.Host, smtp.Port, Security, ct);
-            if (!string.IsNullOrEmpty(smtp.Username))
-                client.Authenticate(smtp.Username, smtp.Password, ct);
+            socket = ConnectBlocking(ct);
+            // MailKit cannot interrupt a blocking read on a stream of ours: cancelling closes the socket instead.
+            using (ct.Register(static s => ((Socket)s!).Dispose(), socket))
+            {
+                client.Connect(new CoalescingSocketStream(socket, WriteBufferBytes), smtp.Host, smtp.Port, Security, CancellationToken.None);
+                if (!string.IsNullOrEmpty(smtp.Username))
+                    client.Authenticate(smtp.Username, smtp.Password, CancellationToken.None);
+            }
+            ct.ThrowIfCancellationRequested();
             return new Session(client, socket);
         }
         catch
         {
             client.Dispose();
+            socket?.Dispose();
             throw;
         }
     }
@@ -191,6 +198,9 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
         }
         throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
+
+    /// <summary>MailKit's 4 KB writes gathered into one send per command group or message (see the stream).</summary>
+    private const int WriteBufferBytes = 64 * 1024;
 
     /// <summary>One MailKit connection to the relay.</summary>
     internal sealed class Session(SmtpClient client, Socket socket) : IMailSession
