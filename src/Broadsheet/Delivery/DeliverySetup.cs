@@ -14,6 +14,7 @@ public static class DeliverySetup
             .Validate(o => o.Relays.All(r => !string.IsNullOrWhiteSpace(r.Host) && r.Port is > 0 and < 65536), "Each Delivery:Relays entry needs a Host and a Port.")
             .ValidateOnStart();
         services.AddSingleton<DeliverySignal>();
+        services.AddSingleton<DeliveryCounts>();
         services.AddSingleton<VerpKey>();
         services.AddSingleton<AudienceWriter>();
         services.AddSingleton<DeliveryEngine>();

@@ -37,11 +37,11 @@ public static class SendEndpoints
 
     private static void Map(RouteGroupBuilder group, string action, string done, bool accepted, string name, string summary,
         Func<EditionActions, BroadsheetDb, long, CancellationToken, Task<bool>> change) =>
-        group.MapPost("/" + action, (long id, EditionActions a, BroadsheetDb db, HttpContext http, CancellationToken ct) =>
-            ChangeAsync(id, action, done, accepted, () => change(a, db, id, ct), db, http, ct)).WithName(name).WithSummary(summary);
+        group.MapPost("/" + action, (long id, EditionActions a, BroadsheetDb db, DeliveryCounts counts, HttpContext http, CancellationToken ct) =>
+            ChangeAsync(id, action, done, accepted, () => change(a, db, id, ct), db, counts, http, ct)).WithName(name).WithSummary(summary);
 
     private static async Task<Results<Accepted<EditionProgress>, Ok<EditionProgress>, NotFound, ProblemHttpResult>> ChangeAsync(
-        long id, string action, string done, bool accepted, Func<Task<bool>> change, BroadsheetDb db, HttpContext http, CancellationToken ct)
+        long id, string action, string done, bool accepted, Func<Task<bool>> change, BroadsheetDb db, DeliveryCounts counts, HttpContext http, CancellationToken ct)
     {
         if (!await db.Editions.AnyAsync(e => e.Id == id, ct)) return TypedResults.NotFound();
         if (!await change())
@@ -52,7 +52,7 @@ public static class SendEndpoints
         }
         AuditLog.Record(db, http.User, $"edition.{action}", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await db.SaveChangesAsync(ct);
-        var progress = (await EditionProgress.ReadAsync(db, id, ct))!;
+        var progress = (await EditionProgress.ReadAsync(db, counts, id, ct))!;
         return accepted ? TypedResults.Accepted($"/api/editions/{id}", progress) : TypedResults.Ok(progress);
     }
 }

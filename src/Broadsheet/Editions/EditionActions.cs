@@ -9,7 +9,7 @@ namespace Broadsheet.Editions;
 /// conditional update on the current status, so two editors (or nodes) racing cannot both win, and an action that
 /// does not fit the current status changes nothing and says so.
 /// </summary>
-public sealed class EditionActions(BroadsheetDb db, DeliverySignal signal)
+public sealed class EditionActions(BroadsheetDb db, DeliverySignal signal, DeliveryCounts counts)
 {
     /// <summary>Starts sending now: the audience is everyone active at this moment, counted for progress.</summary>
     public async Task<bool> SendNowAsync(long id, CancellationToken ct)
@@ -85,6 +85,7 @@ public sealed class EditionActions(BroadsheetDb db, DeliverySignal signal)
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DeliveryStatus.Queued).SetProperty(d => d.Attempts, 0)
                 .SetProperty(d => d.NextAttemptAt, now).SetProperty(d => d.ClaimedUntil, (DateTime?)null), ct);
         await tx.CommitAsync(ct);
+        counts.Forget(id);
         signal.Notify();
         return queued;
     }
@@ -93,7 +94,9 @@ public sealed class EditionActions(BroadsheetDb db, DeliverySignal signal)
         Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Edition>> set, CancellationToken ct)
     {
         var changed = await db.Editions.Where(e => e.Id == id && from.Contains(e.Status)).ExecuteUpdateAsync(set, ct);
-        if (changed > 0) signal.Notify();
-        return changed > 0;
+        if (changed == 0) return false;
+        counts.Forget(id);
+        signal.Notify();
+        return true;
     }
 }

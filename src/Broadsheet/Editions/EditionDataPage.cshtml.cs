@@ -1,5 +1,6 @@
 using Broadsheet.Admin;
 using Broadsheet.Data;
+using Broadsheet.Delivery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -12,7 +13,7 @@ namespace Broadsheet.Editions;
 /// frames (<c>/preview?format=html|text</c>) and the progress JSON its script polls (<c>/progress</c>).
 /// </summary>
 [Authorize(Policy = Policies.Viewer, AuthenticationSchemes = ConsoleAuth.CookieScheme)]
-public sealed class EditionDataPageModel(BroadsheetDb db, EditionRenderer renderer, Site.PublicLinks links) : PageModel
+public sealed class EditionDataPageModel(BroadsheetDb db, EditionRenderer renderer, Site.PublicLinks links, DeliveryCounts counts) : PageModel
 {
     public async Task<IActionResult> OnGetPreviewAsync(long id, [FromQuery] string? format, CancellationToken ct)
     {
@@ -30,7 +31,7 @@ public sealed class EditionDataPageModel(BroadsheetDb db, EditionRenderer render
 
     public async Task<IActionResult> OnGetProgressAsync(long id, CancellationToken ct)
     {
-        var progress = await EditionProgress.ReadAsync(db, id, ct);
+        var progress = await EditionProgress.ReadAsync(db, counts, id, ct);
         if (progress is null) return NotFound();
         Response.Headers.CacheControl = "no-store";
         return new JsonResult(new { status = progress.Status, fields = ProgressView.Fields(progress) });

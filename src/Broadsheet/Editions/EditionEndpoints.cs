@@ -1,5 +1,6 @@
 using Broadsheet.Admin;
 using Broadsheet.Data;
+using Broadsheet.Delivery;
 using Broadsheet.Site;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -34,7 +35,7 @@ public static class EditionEndpoints
     }
 
     private static async Task<Results<Created<EditionResponse>, NotFound, ValidationProblem>> CreateAsync(
-        string slug, EditionRequest request, BroadsheetDb db, EditionComposer composer, EditionActions actions, PublicLinks links, HttpContext http, CancellationToken ct)
+        string slug, EditionRequest request, BroadsheetDb db, EditionComposer composer, EditionActions actions, PublicLinks links, DeliveryCounts counts, HttpContext http, CancellationToken ct)
     {
         var newsletter = await db.Newsletters.FirstOrDefaultAsync(n => n.Slug == slug, ct);
         if (newsletter is null) return TypedResults.NotFound();
@@ -48,11 +49,11 @@ public static class EditionEndpoints
         if (at is { } when) await actions.ScheduleAsync(id, when, ct);
         AuditLog.Record(db, http.User, "edition.create", id.ToString(), at is null ? null : $"scheduled {at:O}");
         await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/editions/{id}", await EditionResponse.ReadAsync(db, links, id, ct));
+        return TypedResults.Created($"/api/editions/{id}", await EditionResponse.ReadAsync(db, links, counts, id, ct));
     }
 
-    private static async Task<Results<Ok<EditionResponse>, NotFound>> GetAsync(long id, BroadsheetDb db, PublicLinks links, CancellationToken ct) =>
-        await EditionResponse.ReadAsync(db, links, id, ct) is { } edition ? TypedResults.Ok(edition) : TypedResults.NotFound();
+    private static async Task<Results<Ok<EditionResponse>, NotFound>> GetAsync(long id, BroadsheetDb db, PublicLinks links, DeliveryCounts counts, CancellationToken ct) =>
+        await EditionResponse.ReadAsync(db, links, counts, id, ct) is { } edition ? TypedResults.Ok(edition) : TypedResults.NotFound();
 
     private static async Task<Results<Ok<EditionList>, NotFound, ValidationProblem>> ListAsync(
         string slug, long? before, int? limit, BroadsheetDb db, CancellationToken ct)
@@ -72,7 +73,7 @@ public static class EditionEndpoints
     }
 
     private static async Task<Results<Ok<EditionResponse>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        long id, EditionRequest request, BroadsheetDb db, EditionComposer composer, EditionActions actions, PublicLinks links, HttpContext http, CancellationToken ct)
+        long id, EditionRequest request, BroadsheetDb db, EditionComposer composer, EditionActions actions, PublicLinks links, DeliveryCounts counts, HttpContext http, CancellationToken ct)
     {
         var edition = await db.Editions.Include(e => e.Newsletter).FirstOrDefaultAsync(e => e.Id == id, ct);
         if (edition is null) return TypedResults.NotFound();
@@ -94,24 +95,24 @@ public static class EditionEndpoints
         AuditLog.Record(db, http.User, "edition.update", id.ToString());
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return TypedResults.Ok((await EditionResponse.ReadAsync(db, links, id, ct))!);
+        return TypedResults.Ok((await EditionResponse.ReadAsync(db, links, counts, id, ct))!);
     }
 
     private static async Task<Results<Ok<EditionResponse>, NotFound, ValidationProblem, ProblemHttpResult>> ScheduleAsync(
-        long id, ScheduleRequest request, BroadsheetDb db, EditionActions actions, PublicLinks links, HttpContext http, CancellationToken ct)
+        long id, ScheduleRequest request, BroadsheetDb db, EditionActions actions, PublicLinks links, DeliveryCounts counts, HttpContext http, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var at = SendTime.Read(request.At, "at", DateTime.UtcNow, errors);
         if (at is null) return TypedResults.ValidationProblem(errors);
-        return await ChangeAsync(id, db, links, http, "edition.schedule", () => actions.ScheduleAsync(id, at.Value, ct), $"at {at:O}", ct);
+        return await ChangeAsync(id, db, links, counts, http, "edition.schedule", () => actions.ScheduleAsync(id, at.Value, ct), $"at {at:O}", ct);
     }
 
     private static Task<Results<Ok<EditionResponse>, NotFound, ValidationProblem, ProblemHttpResult>> UnscheduleAsync(
-        long id, BroadsheetDb db, EditionActions actions, PublicLinks links, HttpContext http, CancellationToken ct) =>
-        ChangeAsync(id, db, links, http, "edition.unschedule", () => actions.UnscheduleAsync(id, ct), null, ct);
+        long id, BroadsheetDb db, EditionActions actions, PublicLinks links, DeliveryCounts counts, HttpContext http, CancellationToken ct) =>
+        ChangeAsync(id, db, links, counts, http, "edition.unschedule", () => actions.UnscheduleAsync(id, ct), null, ct);
 
     private static async Task<Results<Ok<EditionResponse>, NotFound, ValidationProblem, ProblemHttpResult>> ChangeAsync(
-        long id, BroadsheetDb db, PublicLinks links, HttpContext http, string action, Func<Task<bool>> change, string? details, CancellationToken ct)
+        long id, BroadsheetDb db, PublicLinks links, DeliveryCounts counts, HttpContext http, string action, Func<Task<bool>> change, string? details, CancellationToken ct)
     {
         if (!await change())
         {
@@ -121,7 +122,7 @@ public static class EditionEndpoints
         }
         AuditLog.Record(db, http.User, action, id.ToString(), details);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok((await EditionResponse.ReadAsync(db, links, id, ct))!);
+        return TypedResults.Ok((await EditionResponse.ReadAsync(db, links, counts, id, ct))!);
     }
 
     private static async Task<Results<Accepted<TestSendResult>, NotFound, ValidationProblem>> TestAsync(

@@ -14,7 +14,7 @@ namespace Broadsheet.Editions;
 /// </summary>
 [Authorize(Policy = Policies.Viewer, AuthenticationSchemes = ConsoleAuth.CookieScheme)]
 [ViewersReadOnly]
-public sealed class EditionPageModel(BroadsheetDb db, EditionComposer composer, EditionRenderer renderer, TestSend testSend, EditionActions actions, Site.PublicLinks links) : PageModel
+public sealed class EditionPageModel(BroadsheetDb db, EditionComposer composer, EditionRenderer renderer, TestSend testSend, EditionActions actions, Site.PublicLinks links, DeliveryCounts counts) : PageModel
 {
     public const int FailedPageSize = 50;
 
@@ -123,7 +123,7 @@ public sealed class EditionPageModel(BroadsheetDb db, EditionComposer composer, 
         var edition = await db.Editions.AsNoTracking().Include(e => e.Newsletter).FirstOrDefaultAsync(e => e.Id == id, ct);
         if (edition is null) return false;
         Edition = edition;
-        Progress = (await EditionProgress.ReadAsync(db, id, ct))!;
+        Progress = (await EditionProgress.ReadAsync(db, counts, id, ct))!;
         var articles = await db.Articles.AsNoTracking().Where(a => edition.ArticleIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => (a.Section, a.Headline), ct);
         Articles = edition.ArticleIds.Where(articles.ContainsKey).Select(a => articles[a]).ToList();
         SegmentName = edition.SegmentId is { } s ? await db.Segments.Where(x => x.Id == s).Select(x => x.Name).FirstOrDefaultAsync(ct) : null;

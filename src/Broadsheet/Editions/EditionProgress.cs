@@ -9,23 +9,19 @@ public sealed record EditionProgress(
     long Id, string Status, string? PausedReason, long Audience, long Queued, long Sent, long Failed, long Skipped,
     long Remaining, double RatePerSecond, DateTime? EstimatedFinish, DateTime? StartedAt, DateTime? FinishedAt)
 {
-    private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
-
-    public static async Task<EditionProgress?> ReadAsync(BroadsheetDb db, long id, CancellationToken ct)
+    /// <summary>The progress of edition <paramref name="id"/>, or null when there is none.</summary>
+    public static async Task<EditionProgress?> ReadAsync(BroadsheetDb db, DeliveryCounts deliveryCounts, long id, CancellationToken ct)
     {
         var e = await db.Editions.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
         if (e is null) return null;
-        var counts = await db.Deliveries.Where(d => d.EditionId == id).GroupBy(d => d.Status)
-            .Select(g => new { g.Key, Count = g.LongCount() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        long Count(DeliveryStatus s) => counts.GetValueOrDefault(s);
-        var since = DateTime.UtcNow - RateWindow;
-        var recent = await db.Deliveries.LongCountAsync(d => d.EditionId == id && d.SentAt > since, ct);
+        var counts = await deliveryCounts.ReadAsync(db, id, e.Status == EditionStatus.Sending, ct);
+        long Count(DeliveryStatus s) => counts[s];
 
-        var written = counts.Values.Sum();
+        var written = counts.Written;
         // Until every delivery record is written, the audience counted at the start stands in for the rest.
         var notWritten = e.AudienceComplete ? 0 : Math.Max(0, e.AudienceSize - written);
         var remaining = e.Status is EditionStatus.Cancelled ? 0 : Count(DeliveryStatus.Queued) + notWritten;
-        var rate = recent / RateWindow.TotalSeconds;
+        var rate = counts.RatePerSecond;
         DateTime? finish = remaining > 0 && rate > 0 && e.Status == EditionStatus.Sending ? DateTime.UtcNow.AddSeconds(remaining / rate) : null;
         return new EditionProgress(e.Id, e.Status.ToString().ToLowerInvariant(), e.PausedReason, Math.Max(e.AudienceSize, written),
             Count(DeliveryStatus.Queued), Count(DeliveryStatus.Sent), Count(DeliveryStatus.Failed), Count(DeliveryStatus.Skipped),

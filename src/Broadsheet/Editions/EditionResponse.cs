@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Broadsheet.Data;
+using Broadsheet.Delivery;
 using Broadsheet.Site;
 using Microsoft.EntityFrameworkCore;
 
@@ -28,7 +29,7 @@ public sealed record EditionResponse(
     [property: JsonPropertyName("updatedAt")] DateTime UpdatedAt,
     [property: JsonPropertyName("progress")] SendProgress Progress)
 {
-    public static async Task<EditionResponse?> ReadAsync(BroadsheetDb db, PublicLinks links, long id, CancellationToken ct)
+    public static async Task<EditionResponse?> ReadAsync(BroadsheetDb db, PublicLinks links, DeliveryCounts counts, long id, CancellationToken ct)
     {
         var e = await db.Editions.AsNoTracking().Include(x => x.Newsletter).FirstOrDefaultAsync(x => x.Id == id, ct);
         if (e is null) return null;
@@ -39,7 +40,7 @@ public sealed record EditionResponse(
         var segment = e.SegmentId is { } sid
             ? await db.Segments.AsNoTracking().Where(s => s.Id == sid).Select(s => new EditionSegment(s.Id, s.Name)).FirstOrDefaultAsync(ct)
             : null;
-        var progress = await EditionProgress.ReadAsync(db, id, ct);
+        var progress = await EditionProgress.ReadAsync(db, counts, id, ct);
         return new EditionResponse(e.Id, e.Newsletter.Slug, e.Subject, e.Preheader, e.IntroMarkdown, articles, e.IsDigest, Utc(e.DigestSince), Utc(e.DigestUntil),
             segment, Name(e.Status), Utc(e.ScheduledAt), Utc(e.StartedAt), Utc(e.FinishedAt), e.PausedReason,
             links.Absolute(PublicLinks.EditionPath(e.Newsletter.Slug, e.Id)), e.CreatedBy, Utc(e.CreatedAt), Utc(e.UpdatedAt), SendProgress.From(progress!));

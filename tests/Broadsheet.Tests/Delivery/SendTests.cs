@@ -131,7 +131,7 @@ public abstract partial class SendTests(AppFixture app)
             Assert.Equal(DeliveryStatus.Skipped, skipped.Status);
             Assert.Contains("unsubscribed", skipped.LastReply);
 
-            var progress = (await Server.QueryAsync(db => EditionProgress.ReadAsync(db, edition.Id, CancellationToken.None)))!;
+            var progress = (await Server.QueryAsync(db => EditionProgress.ReadAsync(db, Server.Services.GetRequiredService<DeliveryCounts>(), edition.Id, CancellationToken.None)))!;
             Assert.Equal((4, 3, 1, 0, 0), (progress.Audience, progress.Sent, progress.Skipped, progress.Failed, progress.Remaining));
         }
         finally
