@@ -4,6 +4,8 @@ using Broadsheet.Bench;
 // Usage (bench/run calls these; every run is bounded by --seconds plus --warmup and stops by itself):
 //   Broadsheet.Bench raw-postgres  --connection "Host=...;Database=..."
 //   Broadsheet.Bench raw-sqlite    --file /path/raw.db
+//   Broadsheet.Bench raw-signup-postgres --connection "Host=...;Database=..." [--newsletter morning-briefing]
+//   Broadsheet.Bench raw-signup-sqlite   --app-file /path/broadsheet.db --file /path/signup-floor.db [--newsletter morning-briefing]
 //   Broadsheet.Bench signups       --url http://127.0.0.1:PORT [--name signups-postgres] [--newsletter morning-briefing]
 // Common: --clients 32 --seconds 15 --warmup 3
 //   Broadsheet.Bench make-csv      --file rows.csv --rows 1000000 [--prefix reader]
@@ -13,7 +15,7 @@ using Broadsheet.Bench;
 //   Broadsheet.Bench send          --url ... --token ADMIN_TOKEN --newsletter SLUG --pid APP_PID --name send-plain [--articles 12] [--limit 600]
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Broadsheet.Bench raw-postgres|raw-sqlite|signups|make-csv|import|raw-bulk-sqlite|list|send [--option value]...");
+    Console.Error.WriteLine("usage: Broadsheet.Bench raw-postgres|raw-sqlite|raw-signup-postgres|raw-signup-sqlite|signups|make-csv|import|raw-bulk-sqlite|list|send [--option value]...");
     return 2;
 }
 
@@ -61,6 +63,8 @@ var result = args[0] switch
 {
     "raw-postgres" => await RawInsert.PostgresAsync(Option("connection"), clients, warmUp, measure),
     "raw-sqlite" => await RawInsert.SqliteAsync(Option("file"), clients, warmUp, measure),
+    "raw-signup-postgres" => await RawSignup.PostgresAsync(Option("connection"), Option("newsletter", "morning-briefing"), clients, warmUp, measure),
+    "raw-signup-sqlite" => await RawSignup.SqliteAsync(Option("app-file"), Option("file"), Option("newsletter", "morning-briefing"), clients, warmUp, measure),
     "signups" => await SignupLoad.RunAsync(Option("name", "signups"), new Uri(Option("url")), Option("newsletter", "morning-briefing"), clients, warmUp, measure),
     _ => null,
 };
