@@ -28,6 +28,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     private readonly MessageBuffers _buffers = new();
     private RelayPool.Connection? _connection;
     private long _lastUsed = Stopwatch.GetTimestamp();
+    private bool _hadWork;
 
     /// <summary>Starts the slot on a thread of its own; the task ends when the slot has stopped and closed its connection.</summary>
     public static Task Start(DeliveryEngine engine, ILogger logger, int number, CancellationToken ct)
@@ -70,7 +71,13 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                     logger.LogWarning("Send round failed: {Error}", ex.GetBaseException().Message);
                     Close();
                 }
-                if (worked) continue;
+                if (worked)
+                {
+                    _hadWork = true;
+                    continue;
+                }
+                if (_hadWork) engine.SurveySoon(); // the first round without work after some: an edition may be done
+                _hadWork = false;
                 foreach (var id in _signers.Keys.Where(id => !engine.IsSending(id)).ToList()) _signers.Remove(id);
                 if (_connection is not null && Stopwatch.GetElapsedTime(_lastUsed) > CloseWhenIdle) Close();
                 engine.WaitForWork(ct);
