@@ -107,7 +107,9 @@ public abstract class ScheduleTests(AppFixture app)
         var edition = await EditionHttp.EventuallyAsync(() => EditionsOfAsync(slug), e => e.Count > 0, "the scheduled digest");
         var digest = Assert.Single(edition);
         Assert.True(digest.IsDigest);
-        Assert.Equal(EditionStatus.Sending, digest.Status);
+        // Started by itself; with nobody subscribed it may already be marked sent.
+        Assert.Contains(digest.Status, new[] { EditionStatus.Sending, EditionStatus.Sent });
+        Assert.NotNull(digest.StartedAt);
         Assert.Equal(ScheduleWorker.Creator, digest.CreatedBy);
         Assert.Contains(article.Id, digest.ArticleIds);
         var tokyo = TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo");
@@ -148,7 +150,7 @@ public abstract class ScheduleTests(AppFixture app)
 
         var started = await EditionHttp.EventuallyAsync(() => Server.QueryAsync(db => db.Editions.SingleAsync(e => e.Id == id)),
             e => e.Status != EditionStatus.Scheduled, "the scheduled edition to start");
-        Assert.Equal(EditionStatus.Sending, started.Status);
+        Assert.Contains(started.Status, new[] { EditionStatus.Sending, EditionStatus.Sent }); // nobody subscribed: it may be done already
         Assert.True(started.StartedAt >= at.AddMilliseconds(-1), $"Started at {started.StartedAt:O}, scheduled for {at:O}.");
         Assert.Null(started.ScheduledAt);
     }
