@@ -186,10 +186,16 @@ public sealed class DeliveryEngine(
     /// <summary>Wakes the connections: there may be recipients to claim.</summary>
     internal void Wake() => Interlocked.Exchange(ref _work, NewWork()).TrySetResult();
 
-    /// <summary>Blocks a connection's thread until <see cref="Wake"/>, the poll interval, or the stop, whichever comes first.</summary>
-    internal void WaitForWork(CancellationToken ct)
+    /// <summary>
+    /// What a connection waits on after a round that found nothing: read it before the round, so that a
+    /// <see cref="Wake"/> during the round (recipients written just after the claim looked) is not lost.
+    /// </summary>
+    internal Task WorkSignal => Volatile.Read(ref _work).Task;
+
+    /// <summary>Blocks a connection's thread until <paramref name="signal"/> is set by <see cref="Wake"/>, the poll interval, or the stop.</summary>
+    internal void WaitForWork(Task signal, CancellationToken ct)
     {
-        WaitHandle.WaitAny([((IAsyncResult)Volatile.Read(ref _work).Task).AsyncWaitHandle, ct.WaitHandle], options.Value.PollInterval);
+        WaitHandle.WaitAny([((IAsyncResult)signal).AsyncWaitHandle, ct.WaitHandle], options.Value.PollInterval);
     }
 
     private static TaskCompletionSource NewWork() => new(TaskCreationOptions.RunContinuationsAsynchronously);

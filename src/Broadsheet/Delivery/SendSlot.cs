@@ -58,6 +58,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
             while (!ct.IsCancellationRequested)
             {
                 var worked = false;
+                var signal = engine.WorkSignal;
                 try
                 {
                     worked = Round(ct);
@@ -80,7 +81,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 _hadWork = false;
                 foreach (var id in _signers.Keys.Where(id => !engine.IsSending(id)).ToList()) _signers.Remove(id);
                 if (_connection is not null && Stopwatch.GetElapsedTime(_lastUsed) > CloseWhenIdle) Close();
-                engine.WaitForWork(ct);
+                engine.WaitForWork(signal, ct);
             }
         }
         finally
