@@ -57,11 +57,12 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
 
         b.Entity<Subscriber>(e =>
         {
-            // text_pattern_ops lets PostgreSQL use the index for address-prefix search in the console too.
-            var byEmail = e.HasIndex(s => s.NormalizedEmail).IsUnique();
-            if (Database.IsNpgsql()) byEmail.HasOperators("text_pattern_ops");
+            e.HasIndex(s => s.NormalizedEmail).IsUnique();
             e.Property(s => s.Email).HasMaxLength(254);
-            e.Property(s => s.NormalizedEmail).HasMaxLength(254);
+            // Byte order on PostgreSQL (as SQLite compares anyway): the one unique index then serves address-prefix
+            // search (LIKE 'abc%') and the console's sort by address, which text_pattern_ops could not.
+            var normalizedEmail = e.Property(s => s.NormalizedEmail).HasMaxLength(254);
+            if (Database.IsNpgsql()) normalizedEmail.UseCollation("C");
             e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
             e.Property(s => s.Source).HasMaxLength(2000);
             e.Property(s => s.SourceSection).HasMaxLength(100);

@@ -41,7 +41,7 @@ public sealed record SubscriberFilter
             var term = typed.ToLowerInvariant();
             if (db.Database.IsNpgsql())
             {
-                // Prefix LIKEs that the text_pattern_ops indexes on address and name can serve (an ILIKE could not):
+                // Prefix LIKEs that the indexes on address (byte-order collation) and name (text_pattern_ops) can serve (an ILIKE could not):
                 // the name is matched as typed, in lower case and with a capital first letter.
                 var capital = term.Length > 0 ? char.ToUpperInvariant(term[0]) + term[1..] : term;
                 query = query.Where(s => s.NormalizedEmail.StartsWith(term)

@@ -841,7 +841,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
                         .HasMaxLength(254)
-                        .HasColumnType("character varying(254)");
+                        .HasColumnType("character varying(254)")
+                        .UseCollation("C");
 
                     b.Property<string>("Source")
                         .HasMaxLength(2000)
@@ -864,8 +865,6 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
-
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("NormalizedEmail"), new[] { "text_pattern_ops" });
 
                     b.HasIndex("SourceSection");
 

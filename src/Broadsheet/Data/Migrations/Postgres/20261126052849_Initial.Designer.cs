@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Broadsheet.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresBroadsheetDb))]
-    [Migration("20261126025938_Initial")]
+    [Migration("20261126052849_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -844,7 +844,8 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
                         .HasMaxLength(254)
-                        .HasColumnType("character varying(254)");
+                        .HasColumnType("character varying(254)")
+                        .UseCollation("C");
 
                     b.Property<string>("Source")
                         .HasMaxLength(2000)
@@ -867,8 +868,6 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();
-
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("NormalizedEmail"), new[] { "text_pattern_ops" });
 
                     b.HasIndex("SourceSection");
 

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Broadsheet.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteBroadsheetDb))]
-    [Migration("20261126025917_Initial")]
+    [Migration("20261126052828_Initial")]
     partial class Initial
     {
         /// <inheritdoc />

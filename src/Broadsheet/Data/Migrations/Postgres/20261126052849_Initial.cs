@@ -281,7 +281,7 @@ namespace Broadsheet.Data.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     Email = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
-                    NormalizedEmail = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    NormalizedEmail = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false, collation: "C"),
                     Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     Attributes = table.Column<string>(type: "jsonb", nullable: false),
                     Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
@@ -586,8 +586,7 @@ namespace Broadsheet.Data.Migrations.Postgres
                 name: "IX_Subscribers_NormalizedEmail",
                 table: "Subscribers",
                 column: "NormalizedEmail",
-                unique: true)
-                .Annotation("Npgsql:IndexOperators", new[] { "text_pattern_ops" });
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_SourceSection",
