@@ -6,11 +6,13 @@ namespace Broadsheet.Bench;
 
 /// <summary>
 /// The console's subscriber list as one signed-in person uses it: sequential requests mixing the first page, later
-/// pages through the <c>rel="next"</c> link, an address search and a newsletter filter; latency percentiles per mix.
+/// pages through the <c>rel="next"</c> link, an address search, a newsletter filter and the list sorted by address;
+/// latency percentiles per kind and over all.
 /// </summary>
 public static partial class ListPageLoad
 {
-    private static readonly string[] Starts = ["/admin/subscribers", "/admin/subscribers?q=reader0999", "/admin/subscribers?newsletter=morning-briefing"];
+    private static readonly string[] Starts =
+        ["/admin/subscribers", "/admin/subscribers?q=reader0999", "/admin/subscribers?newsletter=morning-briefing", "/admin/subscribers?sort=email"];
 
     public static async Task<int> RunAsync(Uri app, string email, string password, int requests, int warmUp)
     {
@@ -22,13 +24,14 @@ public static partial class ListPageLoad
         var next = new string?[Starts.Length];
         for (var i = 0; i < warmUp + requests; i++)
         {
-            // Five kinds in turn: each start page, then a later page of the plain list and of the filtered list.
-            var (kind, start) = (i % 5) switch
+            // Seven kinds in turn: each start page, and a later page of the plain, the filtered and the by-address list.
+            var (kind, start, later) = (i % 7) switch
             {
-                0 => ("first page", 0), 1 => ("search q=reader0999", 1), 2 => ("filter newsletter", 2),
-                3 => ("next page (after=)", 0), _ => ("next page, filtered", 2),
+                0 => ("first page", 0, false), 1 => ("search q=reader0999", 1, false), 2 => ("filter newsletter", 2, false),
+                3 => ("next page (after=)", 0, true), 4 => ("next page, filtered", 2, true),
+                5 => ("sorted by address", 3, false), _ => ("next page, by address", 3, true),
             };
-            var path = i % 5 >= 3 && next[start] is { } link ? link : Starts[start];
+            var path = later && next[start] is { } link ? link : Starts[start];
             var clock = Stopwatch.StartNew();
             using var response = await http.GetAsync(path);
             var html = await response.Content.ReadAsStringAsync();
