@@ -214,9 +214,10 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
             await client.SendAsync(message, sender, [recipient], ct);
 
         /// <remarks>
-        /// MailKit polls the socket before every blocking read when it is given a token that can be cancelled: one
-        /// more system call per SMTP reply. Instead, cancelling closes the connection, which ends a blocked read or
-        /// write at once; the caller then finds its token cancelled.
+        /// MailKit cannot interrupt a blocking read on the send engine's <see cref="CoalescingSocketStream"/>, and on
+        /// its own stream it would poll the socket before every read (one more system call per SMTP reply). Instead,
+        /// cancelling closes the connection, which ends a blocked read or write at once; the caller then finds its
+        /// token cancelled.
         /// </remarks>
         public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct)
         {
