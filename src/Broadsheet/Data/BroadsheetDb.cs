@@ -10,6 +10,12 @@ namespace Broadsheet.Data;
 /// <summary>The one EF Core model; <see cref="SqliteBroadsheetDb"/> and <see cref="PostgresBroadsheetDb"/> carry each provider's migrations.</summary>
 public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>
+    /// Whether this context is the PostgreSQL one (else SQLite): a type test, where EF's <c>IsNpgsql()</c> and
+    /// <c>IsSqlite()</c> read the provider assembly's name on every call, which showed in the sign-up profile.
+    /// </summary>
+    public bool OnPostgres => this is PostgresBroadsheetDb;
+
     public DbSet<Article> Articles => Set<Article>();
     public DbSet<Newsletter> Newsletters => Set<Newsletter>();
     public DbSet<Subscriber> Subscribers => Set<Subscriber>();

@@ -13,7 +13,7 @@ public static class SerialReads
 {
     public static async Task<T> RunAsync<T>(BroadsheetDb db, Func<Task<T>> read, CancellationToken ct)
     {
-        if (!db.Database.IsNpgsql()) return await read();
+        if (!db.OnPostgres) return await read();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Database.ExecuteSqlRawAsync("SET LOCAL max_parallel_workers_per_gather = 0", ct);
         var result = await read();

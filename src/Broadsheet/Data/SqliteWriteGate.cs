@@ -13,7 +13,7 @@ public sealed class SqliteWriteGate
 
     public async Task<IDisposable?> EnterAsync(BroadsheetDb db, CancellationToken ct)
     {
-        if (!db.Database.IsSqlite()) return null;
+        if (db.OnPostgres) return null;
         await _gate.WaitAsync(ct);
         return new Release(_gate);
     }
@@ -21,7 +21,7 @@ public sealed class SqliteWriteGate
     /// <summary>The same, blocking: for the send engine's connections, which each have a thread of their own.</summary>
     public IDisposable? Enter(BroadsheetDb db, CancellationToken ct)
     {
-        if (!db.Database.IsSqlite()) return null;
+        if (db.OnPostgres) return null;
         _gate.Wait(ct);
         return new Release(_gate);
     }

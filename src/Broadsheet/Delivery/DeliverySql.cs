@@ -29,7 +29,7 @@ public static class DeliverySql
     /// </summary>
     public static List<ClaimedRow> Claim(BroadsheetDb db, long editionId, int limit, DateTime now, DateTime until)
     {
-        var query = db.Database.IsNpgsql()
+        var query = db.OnPostgres
             ? db.Database.SqlQuery<ClaimedRow>($"""
                 WITH due AS (
                     SELECT d."Id" FROM "Deliveries" d
@@ -60,7 +60,7 @@ public static class DeliverySql
     /// <summary>Writes one batch of the audience as queued delivery records; recipients that already have one are left alone.</summary>
     public static Task<int> InsertAudienceAsync(BroadsheetDb db, long editionId, IReadOnlyList<DeliveryAudience.Member> batch, DateTime now, CancellationToken ct)
     {
-        if (db.Database.IsNpgsql())
+        if (db.OnPostgres)
         {
             var subscribers = batch.Select(m => m.SubscriberId).ToArray();
             var subscriptions = batch.Select(m => m.SubscriptionId).ToArray();

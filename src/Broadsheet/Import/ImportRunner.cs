@@ -34,13 +34,13 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
         var p = Parameters(job);
         var newsletter = await db.Newsletters.AsNoTracking().FirstOrDefaultAsync(n => n.Slug == p.Newsletter, ct)
             ?? throw new InvalidOperationException($"Newsletter {p.Newsletter} no longer exists.");
-        _reader ??= new ImportReader(p, job.Cursor, BatchSize(db.Database.IsNpgsql()), await suppressions.HasherAsync(ct));
+        _reader ??= new ImportReader(p, job.Cursor, BatchSize(db.OnPostgres), await suppressions.HasherAsync(ct));
         var batch = await _reader.NextAsync(ct);
         foreach (var refused in batch.Refused) Reject(db, job, refused.Line, refused.Value, refused.Reason);
 
         if (batch.Rows.Count > 0)
         {
-            if (db.Database.IsNpgsql()) job.Failed += await PostgresImport.WriteAsync(db, job, p, newsletter, batch.Rows, OnePerAddress(batch.Rows, p.Policy), ct);
+            if (db.OnPostgres) job.Failed += await PostgresImport.WriteAsync(db, job, p, newsletter, batch.Rows, OnePerAddress(batch.Rows, p.Policy), ct);
             else await WriteWithEfAsync(db, p, newsletter, OnePerAddress(await DropSuppressedAsync(db, job, batch.Rows, ct), p.Policy), ct);
         }
         job.Processed += batch.Read;

@@ -15,30 +15,29 @@ public sealed class EmailTemplates(string dataPath)
 {
     private static readonly FluidParser Parser = new();
     private readonly ConcurrentDictionary<string, (DateTime Stamp, IFluidTemplate Template)> _cache = new();
+    private static readonly DateTime Missing = DateTime.FromFileTimeUtc(0);
     private readonly string _overrideDir = Path.Combine(dataPath, "templates");
 
     public RenderedEmail Render(string name, IReadOnlyDictionary<string, string> values)
     {
-        var subject = RenderOne($"{name}.subject.liquid", values, NullEncoder.Default).Trim();
-        var html = RenderOne($"{name}.html.liquid", values, HtmlEncoder.Default);
-        var text = RenderOne($"{name}.txt.liquid", values, NullEncoder.Default);
+        var context = new TemplateContext();
+        foreach (var (key, value) in values) context.SetValue(key, value);
+        // Sites rarely override templates: without the folder there is nothing to look up per file.
+        var overrides = Directory.Exists(_overrideDir);
+        var subject = Load($"{name}.subject.liquid", overrides).Render(context, NullEncoder.Default).Trim();
+        var html = Load($"{name}.html.liquid", overrides).Render(context, HtmlEncoder.Default);
+        var text = Load($"{name}.txt.liquid", overrides).Render(context, NullEncoder.Default);
         return new RenderedEmail(subject, html, text);
     }
 
-    private string RenderOne(string file, IReadOnlyDictionary<string, string> values, TextEncoder encoder)
-    {
-        var context = new TemplateContext();
-        foreach (var (key, value) in values) context.SetValue(key, value);
-        return Load(file).Render(context, encoder);
-    }
-
-    private IFluidTemplate Load(string file)
+    private IFluidTemplate Load(string file, bool overrides)
     {
         var overridePath = Path.Combine(_overrideDir, file);
-        var stamp = File.Exists(overridePath) ? File.GetLastWriteTimeUtc(overridePath) : DateTime.MinValue;
+        // One system call per file: a missing file has the earliest time there is.
+        var stamp = overrides ? File.GetLastWriteTimeUtc(overridePath) : Missing;
         if (_cache.TryGetValue(file, out var cached) && cached.Stamp == stamp) return cached.Template;
 
-        var source = stamp != DateTime.MinValue ? File.ReadAllText(overridePath) : ReadBuiltIn(file);
+        var source = stamp != Missing ? File.ReadAllText(overridePath) : ReadBuiltIn(file);
         // Inlining CSS costs milliseconds, so it is done once here on the template rather than on every message.
         // Liquid output tags survive it; a Liquid tag inside a <table> could be moved by the HTML parser, so keep
         // conditional blocks around whole elements outside tables.

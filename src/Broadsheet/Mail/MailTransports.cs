@@ -58,15 +58,27 @@ public sealed class OutboxTransport(string dataPath) : IMailTransport, IMailSess
 
     private void Write(MimeMessage message, CancellationToken ct)
     {
-        Directory.CreateDirectory(Folder);
         var name = $"{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid():N}.eml";
         var temp = Path.Combine(Folder, name + ".tmp");
+        FileStream file;
+        try
+        {
+            file = Create(temp);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The first message, or someone cleared the outbox by removing the folder: made here rather than checked per message.
+            Directory.CreateDirectory(Folder);
+            file = Create(temp);
+        }
         // A few kilobytes into the page cache: written synchronously, because MimeKit's asynchronous writer and the
         // thread-pool file I/O behind it cost more CPU than the write itself.
-        using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 16 * 1024))
+        using (file)
             message.WriteTo(file, ct);
         File.Move(temp, Path.Combine(Folder, name)); // whole files only: the outbox page never sees half a message
     }
+
+    private static FileStream Create(string path) => new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 16 * 1024);
 
     // A mailbox file has no envelope; the outbox stands for a delivered mailbox, so the message is all there is.
     public Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) => SendAsync(message, ct);

@@ -33,7 +33,7 @@ public static class SignupSql
     /// (nothing written) otherwise. Mail goes in with whatever claim it carries.
     /// </summary>
     public static Task<bool> TryInsertNewAsync(BroadsheetDb db, NewSignup signup, CancellationToken ct) =>
-        db.Database.IsNpgsql() ? PostgresAsync(db, signup, ct) : SqliteAsync(db, signup, ct);
+        db.OnPostgres ? PostgresAsync(db, signup, ct) : SqliteAsync(db, signup, ct);
 
     // The consent's id comes from its sequence first, so the subscription can point at it in the same statement.
     private const string PostgresInsert = """

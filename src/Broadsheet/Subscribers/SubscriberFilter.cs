@@ -39,7 +39,7 @@ public sealed record SubscriberFilter
         {
             var typed = Search.Trim().Replace("\\", "").Replace("%", "").Replace("_", "");
             var term = typed.ToLowerInvariant();
-            if (db.Database.IsNpgsql())
+            if (db.OnPostgres)
             {
                 // Prefix LIKEs that the indexes on address (byte-order collation) and name (text_pattern_ops) can serve (an ILIKE could not):
                 // the name is matched as typed, in lower case and with a capital first letter.

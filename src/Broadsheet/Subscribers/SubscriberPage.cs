@@ -24,7 +24,7 @@ public static class SubscriberPage
         var (key, id) = ParseCursor(page.After);
         DateTime? at = key is not null && page.Sort != SubscriberSort.Email && long.TryParse(key, out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks
             ? new DateTime(ticks, DateTimeKind.Utc) : null;
-        query = db.Database.IsNpgsql() ? PostgresPage(query, page, key, at, id) : Page(query, page.Sort, key, at, id);
+        query = db.OnPostgres ? PostgresPage(query, page, key, at, id) : Page(query, page.Sort, key, at, id);
         var rows = await query.AsNoTracking().Take(page.Size + 1).ToListAsync(ct);
         if (rows.Count <= page.Size) return (rows, null);
         rows.RemoveAt(page.Size);
