@@ -80,8 +80,9 @@ public abstract class DoubleOptInTests(AppFixture app)
         var oldFormExpired = app.Server.Services.GetRequiredService<IDataProtectionProvider>()
             .CreateProtector("Broadsheet.Signup.Confirm.v1").ToTimeLimitedDataProtector().Protect(payload, DateTimeOffset.UtcNow.AddSeconds(-1));
         var otherPurpose = Uri.UnescapeDataString(moreUrl.Split("t=")[1]);
-        var ownerLink = app.Server.Services.GetRequiredService<SignupTokens>().ForOwnerLink(email);
-        foreach (var bad in new[] { tampered, token[..^1], token + "A", expired, oldFormExpired, otherPurpose, ownerLink, "guess", "", new string('A', 5_000) })
+        // Tokens of the other sealed kinds, minted with the site's key and carrying the genuine nonce.
+        var otherKinds = new[] { compact.OwnerLink(payload, DateTimeOffset.UtcNow.AddHours(1)), compact.MoreNewsletters(payload, DateTimeOffset.UtcNow.AddHours(1)) };
+        foreach (var bad in otherKinds.Concat([tampered, token[..^1], token + "A", expired, oldFormExpired, otherPurpose, "guess", "", new string('A', 5_000)]))
         {
             var page = await client.GetStringAsync("/confirm?token=" + Uri.EscapeDataString(bad));
             Assert.Contains("This confirmation link is not valid any more.", page);
