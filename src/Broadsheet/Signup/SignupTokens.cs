@@ -6,21 +6,22 @@ using Microsoft.Extensions.Options;
 namespace Broadsheet.Signup;
 
 /// <summary>
-/// Signed, encrypted, expiring tokens for links. Each purpose has its own protector, so a token minted for
-/// one job (say, adding newsletters) is rejected by another (confirming).
+/// Signed, encrypted, expiring tokens for links. Each purpose has its own key (and each old form its own protector),
+/// so a token minted for one job (say, adding newsletters) is rejected by another (confirming).
 /// </summary>
 /// <remarks>
-/// Unsubscribe and owner links, minted for every newsletter message, are <see cref="CompactLinkTokens"/>; they are read
-/// in that form first and then as the Data Protection tokens they used to be, which emails already sent carry. The
-/// other kinds are minted once per sign-up or request, where Data Protection's cost does not matter.
+/// Confirmation, "more newsletters", unsubscribe and owner links, minted for every sign-up and every newsletter
+/// message, are <see cref="CompactLinkTokens"/>; they are read in that form first and then as the Data Protection
+/// tokens they used to be, which emails already sent and pages already open carry. Address-change links, minted
+/// once per request, remain Data Protection tokens, where its cost does not matter.
 /// </remarks>
 public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<SignupOptions> options, LinkKey linkKey) : IDisposable
 {
     // Built on first use, after startup has read the key; not caching a failure, should anything mint before that.
     private readonly Lazy<CompactLinkTokens> _compact = new(() => new CompactLinkTokens(linkKey.Loaded), LazyThreadSafetyMode.PublicationOnly);
+    // Read-only: the links of emails sent, and pages opened, before they became compact tokens.
     private readonly ITimeLimitedDataProtector _confirm = provider.CreateProtector("Broadsheet.Signup.Confirm.v1").ToTimeLimitedDataProtector();
     private readonly ITimeLimitedDataProtector _more = provider.CreateProtector("Broadsheet.Signup.MoreNewsletters.v1").ToTimeLimitedDataProtector();
-    // Read-only: the unsubscribe and owner links of emails sent before they became compact tokens.
     private readonly IDataProtector _unsubscribe = provider.CreateProtector("Broadsheet.Unsubscribe.v1");
     private readonly ITimeLimitedDataProtector _owner = provider.CreateProtector("Broadsheet.Signup.OwnerLink.v1").ToTimeLimitedDataProtector();
     private readonly ITimeLimitedDataProtector _addressChange = provider.CreateProtector("Broadsheet.Subscribers.AddressChange.v1").ToTimeLimitedDataProtector();
@@ -35,12 +36,14 @@ public sealed class SignupTokens(IDataProtectionProvider provider, IOptions<Sign
     public static readonly TimeSpan AddressChangeLifetime = TimeSpan.FromHours(48);
 
     /// <summary>A link that confirms the opt-in whose consent record has <paramref name="nonce"/>.</summary>
-    public string ForConfirmation(string nonce) => _confirm.Protect(nonce, options.Value.ConfirmationLifetime);
+    public string ForConfirmation(string nonce) => _compact.Value.Confirmation(nonce, DateTimeOffset.UtcNow + options.Value.ConfirmationLifetime);
 
-    public string? ReadConfirmation(string? token) => Unprotect(_confirm, token);
+    public string? ReadConfirmation(string? token) => _compact.Value.ReadConfirmation(token, DateTimeOffset.UtcNow) ?? Unprotect(_confirm, token);
 
-    public string ForMoreNewsletters(string email) => _more.Protect(email, MoreNewslettersLifetime);
-    public string? ReadMoreNewsletters(string? token) => Unprotect(_more, token);
+    /// <summary>The "Click here" link after a sign-up, which adds newsletters for <paramref name="email"/> for <see cref="MoreNewslettersLifetime"/>.</summary>
+    public string ForMoreNewsletters(string email) => _compact.Value.MoreNewsletters(email, DateTimeOffset.UtcNow + MoreNewslettersLifetime);
+
+    public string? ReadMoreNewsletters(string? token) => _compact.Value.ReadMoreNewsletters(token, DateTimeOffset.UtcNow) ?? Unprotect(_more, token);
 
     /// <summary>A link that ends one subscription; it never expires, since old emails must keep working.</summary>
     public string ForUnsubscribe(long subscriptionId) => _compact.Value.Unsubscribe(subscriptionId);

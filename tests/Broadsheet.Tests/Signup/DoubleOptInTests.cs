@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Broadsheet.Signup;
 using Broadsheet.Subscribers;
 using Broadsheet.Tests.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
@@ -67,19 +68,24 @@ public abstract class DoubleOptInTests(AppFixture app)
         var link = SignupHttp.ConfirmLink(await app.Smtp.WaitForAsync(email));
         var token = Uri.UnescapeDataString(new Uri(link).Query["?token=".Length..]);
 
-        // The genuine token carries a 48-hour lifetime.
-        var protector = app.Server.Services.GetRequiredService<IDataProtectionProvider>()
-            .CreateProtector("Broadsheet.Signup.Confirm.v1").ToTimeLimitedDataProtector();
-        var payload = protector.Unprotect(token, out var expires);
-        Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromHours(47.9), TimeSpan.FromHours(48));
+        // The genuine token is compact, URL-safe as it stands in the link, and carries a 48-hour lifetime.
+        Assert.Matches("^[A-Za-z0-9_-]{1,100}$", token);
+        Assert.EndsWith("?token=" + token, link);
+        using var compact = new CompactLinkTokens(app.Server.Services.GetRequiredService<LinkKey>().Loaded);
+        var payload = Assert.IsType<string>(compact.ReadConfirmation(token, DateTimeOffset.UtcNow.AddHours(47.9)));
+        Assert.Null(compact.ReadConfirmation(token, DateTimeOffset.UtcNow.AddHours(48).AddSeconds(1)));
 
         var tampered = token[..20] + (token[20] == 'A' ? 'B' : 'A') + token[21..];
-        var expired = protector.Protect(payload, DateTimeOffset.UtcNow.AddSeconds(-1));
+        var expired = compact.Confirmation(payload, DateTimeOffset.UtcNow.AddSeconds(-1));
+        var oldFormExpired = app.Server.Services.GetRequiredService<IDataProtectionProvider>()
+            .CreateProtector("Broadsheet.Signup.Confirm.v1").ToTimeLimitedDataProtector().Protect(payload, DateTimeOffset.UtcNow.AddSeconds(-1));
         var otherPurpose = Uri.UnescapeDataString(moreUrl.Split("t=")[1]);
-        foreach (var bad in new[] { tampered, expired, otherPurpose, "guess" })
+        // Tokens of the other sealed kinds, minted with the site's key and carrying the genuine nonce.
+        var otherKinds = new[] { compact.OwnerLink(payload, DateTimeOffset.UtcNow.AddHours(1)), compact.MoreNewsletters(payload, DateTimeOffset.UtcNow.AddHours(1)) };
+        foreach (var bad in otherKinds.Concat([tampered, token[..^1], token + "A", expired, oldFormExpired, otherPurpose, "guess", "", new string('A', 5_000)]))
         {
             var page = await client.GetStringAsync("/confirm?token=" + Uri.EscapeDataString(bad));
-            Assert.Contains("not valid", page);
+            Assert.Contains("This confirmation link is not valid any more.", page);
             Assert.DoesNotContain("name=\"token\"", page);
             using var post = await client.PostAsync("/confirm", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = bad }));
             Assert.NotEqual(HttpStatusCode.InternalServerError, post.StatusCode);

@@ -36,11 +36,7 @@ public abstract class LinkTokenTests(AppFixture app)
         return response.StatusCode;
     }
 
-    private async Task<string> PageAsync(string path)
-    {
-        using var client = Server.CreateClient();
-        return WebUtility.HtmlDecode(await client.GetStringAsync(path));
-    }
+    private Task<string> PageAsync(string path) => PreferencesHttp.PageAsync(Server, path);
 
     private async Task<string?> RedirectAsync(string path)
     {

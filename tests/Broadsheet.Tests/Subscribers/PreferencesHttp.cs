@@ -49,6 +49,13 @@ public static partial class PreferencesHttp
     /// <summary>Path and query of the preference link in a message's plain-text part.</summary>
     public static string PreferencesLink(MimeMessage message) => LinkIn(message, PreferencesLinkPattern());
 
+    /// <summary>A public page as a browser without cookies gets it, with HTML entities decoded.</summary>
+    public static async Task<string> PageAsync(BroadsheetServer server, string path)
+    {
+        using var client = server.CreateClient();
+        return WebUtility.HtmlDecode(await client.GetStringAsync(path));
+    }
+
     /// <summary>A token of <paramref name="purpose"/> whose lifetime is already over, carrying what <paramref name="genuine"/> carries.</summary>
     public static string Expired(BroadsheetServer server, string purpose, string genuine)
     {
