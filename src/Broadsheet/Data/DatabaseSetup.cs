@@ -6,9 +6,15 @@ namespace Broadsheet.Data;
 /// <summary>Chooses the database provider from configuration and brings the schema up to date at start.</summary>
 public static class DatabaseSetup
 {
+    /// <summary>The configured provider, normalised: "sqlite" unless set.</summary>
+    public static string Provider(IConfiguration configuration) =>
+        (configuration["Database:Provider"] ?? "sqlite").Trim().ToLowerInvariant();
+
+    public static bool OnPostgres(IConfiguration configuration) => Provider(configuration) is "postgres" or "postgresql";
+
     public static void AddBroadsheetDatabase(this WebApplicationBuilder builder, string dataPath)
     {
-        var provider = (builder.Configuration["Database:Provider"] ?? "sqlite").Trim().ToLowerInvariant();
+        var provider = Provider(builder.Configuration);
         var connectionString = builder.Configuration.GetConnectionString("Default");
         switch (provider)
         {

@@ -1,3 +1,4 @@
+using Broadsheet.Data;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using Broadsheet.Site;
@@ -25,6 +26,8 @@ public static class SignupEndpoints
         services.AddSingleton<AddressRateLimiter>();
         services.AddSingleton<OriginCheck>();
         services.AddScoped<SignupService>();
+        // Two shared writes in flight on PostgreSQL let one batch's CPU overlap the other's commit; SQLite has one writer.
+        services.AddSingleton(new WriteBatcher<NewSignup>(maxInFlight: DatabaseSetup.OnPostgres(builder.Configuration) ? 2 : 1, maxBatch: 64));
 
         var allowed = builder.Configuration.GetSection("Signup:AllowedOrigins").Get<string[]>() ?? [];
         services.AddCors(o => o.AddPolicy(CorsPolicy, p => p

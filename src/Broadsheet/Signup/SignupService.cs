@@ -30,7 +30,7 @@ public sealed record SignupResult(SignupState State, SignupProblem Problem = Sig
 /// </summary>
 public sealed class SignupService(
     BroadsheetDb db, MailQueue mail, MailHandoff handoff, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
-    SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, ArticleLookup articles, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
+    SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, WriteBatcher<NewSignup> batches, ArticleLookup articles, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
 {
     private const int Attempts = 3;
 
@@ -74,8 +74,9 @@ public sealed class SignupService(
     }
 
     /// <summary>
-    /// The common case, an address never seen before, written by <see cref="SignupSql"/> in one statement; false, with
-    /// nothing written, when the address is already known or suppressed.
+    /// The common case, an address never seen before, written by <see cref="SignupSql"/> in one statement, in a
+    /// transaction it may share with concurrent new-address sign-ups; false, with nothing written, when the address is
+    /// already known or suppressed.
     /// </summary>
     private async Task<bool> TryNewAddressAsync(string email, List<Newsletter> newsletters, SignupRequest request, CancellationToken ct)
     {
@@ -89,8 +90,11 @@ public sealed class SignupService(
         var stored = false;
         try
         {
-            using (await writeGate.EnterAsync(db, ct))
-                stored = await SignupSql.TryInsertNewAsync(db, signup, ct);
+            stored = await batches.WriteAsync(signup, WriteTogetherAsync, async () =>
+            {
+                using (await writeGate.EnterAsync(db, ct))
+                    return await SignupSql.TryInsertNewAsync(db, signup, ct);
+            });
         }
         finally
         {
@@ -100,6 +104,16 @@ public sealed class SignupService(
         if (handed) handoff.Hand(confirmations);
         else if (confirmations.Count > 0) mail.Wake();
         return true;
+    }
+
+    /// <summary>
+    /// Concurrent new-address sign-ups share one transaction (see <see cref="WriteBatcher{T}"/>); SQLite's gate is taken
+    /// once for all of them. Not under this request's token: the others' sign-ups ride on this write.
+    /// </summary>
+    private async Task<IReadOnlyList<bool>> WriteTogetherAsync(IReadOnlyList<NewSignup> signups)
+    {
+        using (await writeGate.EnterAsync(db, CancellationToken.None))
+            return await SignupSql.TryInsertNewAsync(db, signups, CancellationToken.None);
     }
 
     private async Task<SignupResult> SignUpOnceAsync(string email, List<Newsletter> newsletters, SignupRequest request, CancellationToken ct)

@@ -32,8 +32,16 @@ public static class SignupSql
     /// Stores <paramref name="signup"/> if its address is new and not suppressed, and sets the ids of its mail; false
     /// (nothing written) otherwise. Mail goes in with whatever claim it carries.
     /// </summary>
-    public static Task<bool> TryInsertNewAsync(BroadsheetDb db, NewSignup signup, CancellationToken ct) =>
-        db.OnPostgres ? PostgresAsync(db, signup, ct) : SqliteAsync(db, signup, ct);
+    public static async Task<bool> TryInsertNewAsync(BroadsheetDb db, NewSignup signup, CancellationToken ct) =>
+        (await TryInsertNewAsync(db, [signup], ct))[0];
+
+    /// <summary>
+    /// The same for several sign-ups in one transaction (one round trip on PostgreSQL), each result in order. A later
+    /// sign-up sees the earlier ones' rows, so the second of two identical addresses reports false. Any failure rolls
+    /// back all of them.
+    /// </summary>
+    public static Task<IReadOnlyList<bool>> TryInsertNewAsync(BroadsheetDb db, IReadOnlyList<NewSignup> signups, CancellationToken ct) =>
+        db.OnPostgres ? PostgresAsync(db, signups, ct) : SqliteAsync(db, signups, ct);
 
     // The consent's id comes from its sequence first, so the subscription can point at it in the same statement.
     private const string PostgresInsert = """
@@ -66,42 +74,35 @@ public static class SignupSql
         SELECT (SELECT count(*) FROM subscriber), ARRAY(SELECT "Id" FROM mail), ARRAY(SELECT "MessageId" FROM mail)
         """;
 
-    private static async Task<bool> PostgresAsync(BroadsheetDb db, NewSignup s, CancellationToken ct)
+    private static async Task<IReadOnlyList<bool>> PostgresAsync(BroadsheetDb db, IReadOnlyList<NewSignup> signups, CancellationToken ct)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = new NpgsqlCommand(PostgresInsert, (NpgsqlConnection)db.Database.GetDbConnection());
-            var p = command.Parameters;
-            p.Add(new NpgsqlParameter<string> { TypedValue = s.Email });
-            p.Add(new NpgsqlParameter<string> { TypedValue = s.Key });
-            p.Add(Text(s.Source));
-            p.Add(Text(s.SourceSection));
-            p.Add(new NpgsqlParameter<DateTime> { TypedValue = s.Now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            p.Add(new NpgsqlParameter<string> { TypedValue = s.AddressHash });
-            p.Add(new NpgsqlParameter<int[]> { TypedValue = [.. s.OptIns.Select(o => o.NewsletterId)] });
-            p.Add(new NpgsqlParameter<bool[]> { TypedValue = [.. s.OptIns.Select(o => o.Pending)] });
-            p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.OptIns.Select(o => o.Nonce)] });
-            p.Add(new NpgsqlParameter<string> { TypedValue = s.Wording });
-            p.Add(Text(s.IpAddress));
-            p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.Kind)] });
-            p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.ToAddress)] });
-            p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.Subject)] });
-            p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.HtmlBody)] });
-            p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.TextBody)] });
-            p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.MessageId)] });
-            p.Add(new NpgsqlParameter { Value = (object?)s.Mail.FirstOrDefault()?.ClaimedUntil ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            p.Add(new NpgsqlParameter { Value = (object?)s.Mail.FirstOrDefault()?.ClaimToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-            // Prepared once per pooled connection (Npgsql keeps it across pool returns): PostgreSQL then skips parsing and
-            // planning five CTEs on every sign-up.
-            await command.PrepareAsync(ct);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            if (reader.GetInt64(0) != 1) return false;
-            var ids = reader.GetFieldValue<long[]>(1);
-            var messageIds = reader.GetFieldValue<string[]>(2);
-            foreach (var m in s.Mail) m.Id = ids[Array.IndexOf(messageIds, m.MessageId)];
-            return true;
+            // Without an explicit transaction Npgsql runs a batch as one implicit transaction: a failing statement rolls back all.
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
+            foreach (var signup in signups)
+            {
+                var command = new NpgsqlBatchCommand(PostgresInsert);
+                AddParameters(command.Parameters, signup);
+                batch.BatchCommands.Add(command);
+            }
+            // Prepared once per pooled connection (Npgsql keeps it across pool returns, and a batch's identical statements
+            // share it): PostgreSQL then skips parsing and planning five CTEs on every sign-up.
+            await batch.PrepareAsync(ct);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            var stored = new bool[signups.Count];
+            for (var i = 0; i < signups.Count; i++)
+            {
+                if (i > 0) await reader.NextResultAsync(ct);
+                await reader.ReadAsync(ct);
+                if (reader.GetInt64(0) != 1) continue;
+                stored[i] = true;
+                var ids = reader.GetFieldValue<long[]>(1);
+                var messageIds = reader.GetFieldValue<string[]>(2);
+                foreach (var m in signups[i].Mail) m.Id = ids[Array.IndexOf(messageIds, m.MessageId)];
+            }
+            return stored;
         }
         finally
         {
@@ -109,13 +110,44 @@ public static class SignupSql
         }
     }
 
+    private static void AddParameters(NpgsqlParameterCollection p, NewSignup s)
+    {
+        p.Add(new NpgsqlParameter<string> { TypedValue = s.Email });
+        p.Add(new NpgsqlParameter<string> { TypedValue = s.Key });
+        p.Add(Text(s.Source));
+        p.Add(Text(s.SourceSection));
+        p.Add(new NpgsqlParameter<DateTime> { TypedValue = s.Now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        p.Add(new NpgsqlParameter<string> { TypedValue = s.AddressHash });
+        p.Add(new NpgsqlParameter<int[]> { TypedValue = [.. s.OptIns.Select(o => o.NewsletterId)] });
+        p.Add(new NpgsqlParameter<bool[]> { TypedValue = [.. s.OptIns.Select(o => o.Pending)] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.OptIns.Select(o => o.Nonce)] });
+        p.Add(new NpgsqlParameter<string> { TypedValue = s.Wording });
+        p.Add(Text(s.IpAddress));
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.Kind)] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.ToAddress)] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.Subject)] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.HtmlBody)] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.TextBody)] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.MessageId)] });
+        p.Add(new NpgsqlParameter { Value = (object?)s.Mail.FirstOrDefault()?.ClaimedUntil ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        p.Add(new NpgsqlParameter { Value = (object?)s.Mail.FirstOrDefault()?.ClaimToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+    }
+
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
-    private static async Task<bool> SqliteAsync(BroadsheetDb db, NewSignup s, CancellationToken ct)
+    private static async Task<IReadOnlyList<bool>> SqliteAsync(BroadsheetDb db, IReadOnlyList<NewSignup> signups, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         var transaction = (SqliteTransaction)tx.GetDbTransaction();
+        var stored = new bool[signups.Count];
+        for (var i = 0; i < signups.Count; i++) stored[i] = await SqliteOneAsync(connection, transaction, signups[i], ct);
+        await tx.CommitAsync(ct);
+        return stored;
+    }
+
+    private static async Task<bool> SqliteOneAsync(SqliteConnection connection, SqliteTransaction transaction, NewSignup s, CancellationToken ct)
+    {
         SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
         {
             var command = new SqliteCommand(sql, connection, transaction);
@@ -132,7 +164,7 @@ public static class SignupSql
             RETURNING "Id"
             """, ("$email", s.Email), ("$key", s.Key), ("$source", s.Source), ("$section", s.SourceSection), ("$now", s.Now), ("$hash", s.AddressHash)))
         {
-            if (await insert.ExecuteScalarAsync(ct) is not long subscriberId) return false; // the transaction rolls back unused
+            if (await insert.ExecuteScalarAsync(ct) is not long subscriberId) return false; // nothing of this sign-up was written
             foreach (var o in s.OptIns)
             {
                 DateTime? confirmed = o.Pending ? null : s.Now;
@@ -163,7 +195,6 @@ public static class SignupSql
                 ("$claimToken", m.ClaimToken?.ToString().ToUpperInvariant())); // as EF Core stores a Guid in SQLite
             m.Id = (long)(await mail.ExecuteScalarAsync(ct))!;
         }
-        await tx.CommitAsync(ct);
         return true;
     }
 }
