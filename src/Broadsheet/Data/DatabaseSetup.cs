@@ -10,7 +10,10 @@ public static class DatabaseSetup
     public static string Provider(IConfiguration configuration) =>
         (configuration["Database:Provider"] ?? "sqlite").Trim().ToLowerInvariant();
 
-    public static bool OnPostgres(IConfiguration configuration) => Provider(configuration) is "postgres" or "postgresql";
+    /// <summary>Whether the configured provider is PostgreSQL (for choices made before any context exists).</summary>
+    public static bool OnPostgres(IConfiguration configuration) => IsPostgres(Provider(configuration));
+
+    private static bool IsPostgres(string provider) => provider is "postgres" or "postgresql";
 
     public static void AddBroadsheetDatabase(this WebApplicationBuilder builder, string dataPath)
     {
@@ -18,18 +21,18 @@ public static class DatabaseSetup
         var connectionString = builder.Configuration.GetConnectionString("Default");
         switch (provider)
         {
-            case "sqlite":
-                if (string.IsNullOrWhiteSpace(connectionString))
-                    connectionString = $"Data Source={Path.Combine(dataPath, "broadsheet.db")}";
-                builder.Services.AddDbContextPool<BroadsheetDb, SqliteBroadsheetDb>(o => o.UseSqlite(connectionString).AddInterceptors(SqliteBusyTimeout.Instance));
-                break;
-            case "postgres" or "postgresql":
+            case var _ when IsPostgres(provider):
                 if (string.IsNullOrWhiteSpace(connectionString))
                     throw new InvalidOperationException("Database:Provider is postgres but ConnectionStrings:Default is empty.");
                 // We keep no session state on connections, so skip the reset (DISCARD ALL) each time one returns to the pool.
                 var npgsql = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
                 if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) npgsql.NoResetOnClose = true;
                 builder.Services.AddDbContextPool<BroadsheetDb, PostgresBroadsheetDb>(o => o.UseNpgsql(npgsql.ConnectionString));
+                break;
+            case "sqlite":
+                if (string.IsNullOrWhiteSpace(connectionString))
+                    connectionString = $"Data Source={Path.Combine(dataPath, "broadsheet.db")}";
+                builder.Services.AddDbContextPool<BroadsheetDb, SqliteBroadsheetDb>(o => o.UseSqlite(connectionString).AddInterceptors(SqliteBusyTimeout.Instance));
                 break;
             default:
                 throw new InvalidOperationException($"Database:Provider must be 'sqlite' or 'postgres', not '{provider}'.");
