@@ -36,14 +36,14 @@ public static class RawSignup
         consent AS (
             INSERT INTO floor_consents ("SubscriptionId", "SubscriberId", "Nonce", "NewsletterId", "Wording", "SourceUrl", "IpAddress", "GivenAt")
             SELECT "Id", "SubscriberId", $5, $4, $6, $2, $7, $3 FROM subscription)
-        INSERT INTO floor_outbound_emails ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil", "ClaimToken")
-        VALUES ('confirm', $1, $8, $9, $10, $11, 'Queued', 0, $12, $3, $12, $13)
+        INSERT INTO floor_outbound_emails ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+        VALUES ('confirm', $1, $8, $9, $10, $11, 'Queued', 0, $12, $3, $12)
         """;
 
     private static readonly NpgsqlDbType[] PostgresTypes =
     [
         NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.TimestampTz, NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text,
-        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.TimestampTz, NpgsqlDbType.Uuid,
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.TimestampTz,
     ];
 
     private static string DropCopies => $"DROP TABLE IF EXISTS {string.Join(", ", Tables.Select(t => t.Copy))}";
@@ -90,12 +90,11 @@ public static class RawSignup
                 foreach (var type in PostgresTypes) command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = type });
                 await command.PrepareAsync(); // as the app prepares its statement once per connection
             }
-            var claim = Guid.NewGuid();
             return await LoadRun.RunAsync("signup-floor-postgres", clients, warmUp, measure, async (client, seq) =>
             {
                 var s = new FloorSignup(client, seq);
                 var p = commands[client].Parameters;
-                object[] values = [s.Email, s.Source, s.Now, newsletterId, s.Nonce, s.Wording, s.Ip, s.Subject, s.Html, s.Text, s.MessageId, s.Now.AddMinutes(5), claim];
+                object[] values = [s.Email, s.Source, s.Now, newsletterId, s.Nonce, s.Wording, s.Ip, s.Subject, s.Html, s.Text, s.MessageId, s.Now.AddMinutes(5)];
                 for (var i = 0; i < values.Length; i++) p[i].Value = values[i];
                 await commands[client].ExecuteNonQueryAsync();
                 return null;
@@ -154,9 +153,8 @@ public static class RawSignup
         try
         {
             for (var i = 0; i < clients; i++) clientsState[i] = await SqliteFloorClient.OpenAsync(connectionString);
-            var claim = Guid.NewGuid().ToString().ToUpperInvariant(); // as EF Core stores a Guid in SQLite
             return await LoadRun.RunAsync("signup-floor-sqlite", clients, warmUp, measure,
-                (client, seq) => clientsState[client].InsertAsync(new FloorSignup(client, seq), newsletterId, claim));
+                (client, seq) => clientsState[client].InsertAsync(new FloorSignup(client, seq), newsletterId));
         }
         finally
         {
@@ -188,9 +186,9 @@ public static class RawSignup
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 """, 8);
             _mail = Prepare("""
-                INSERT INTO floor_outbound_emails ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil", "ClaimToken")
-                VALUES ('confirm', $1, $2, $3, $4, $5, 'Queued', 0, $6, $7, $6, $8)
-                """, 8);
+                INSERT INTO floor_outbound_emails ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+                VALUES ('confirm', $1, $2, $3, $4, $5, 'Queued', 0, $6, $7, $6)
+                """, 7);
         }
 
         private SqliteCommand Prepare(string sql, int parameters)
@@ -210,14 +208,14 @@ public static class RawSignup
             return new SqliteFloorClient(connection);
         }
 
-        public async Task<string?> InsertAsync(FloorSignup s, int newsletterId, string claim)
+        public async Task<string?> InsertAsync(FloorSignup s, int newsletterId)
         {
             // Microsoft.Data.Sqlite begins IMMEDIATE, as the app's EF Core transaction does: the write lock comes first.
             await using var tx = _connection.BeginTransaction();
             var subscriberId = await RunAsync(_subscriber, tx, s.Email, s.Source, s.Now);
             var subscriptionId = await RunAsync(_subscription, tx, subscriberId!, newsletterId, s.Now);
             await RunAsync(_consent, tx, subscriptionId!, subscriberId!, s.Nonce, newsletterId, s.Wording, s.Source, s.Ip, s.Now);
-            await RunAsync(_mail, tx, s.Email, s.Subject, s.Html, s.Text, s.MessageId, s.Now.AddMinutes(5), s.Now, claim);
+            await RunAsync(_mail, tx, s.Email, s.Subject, s.Html, s.Text, s.MessageId, s.Now.AddMinutes(5), s.Now);
             await tx.CommitAsync();
             return null;
         }

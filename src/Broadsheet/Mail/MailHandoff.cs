@@ -20,9 +20,6 @@ public sealed class MailHandoff(MailSignal signal)
     private readonly ConcurrentQueue<OutboundEmail> _waiting = new();
     private int _held;
 
-    /// <summary>Marks this node's claims, so they can be told apart from a worker's batch claims in the table.</summary>
-    public Guid Token { get; } = Guid.NewGuid();
-
     /// <summary>Claims <paramref name="mail"/> for this node when there is room; false leaves it unclaimed for the poll.</summary>
     public bool TryClaim(IReadOnlyList<OutboundEmail> mail)
     {
@@ -37,8 +34,7 @@ public sealed class MailHandoff(MailSignal signal)
         {
             // Due again only when the claim runs out: the worker's poll of the table then never even reads handed mail.
             message.NextAttemptAt = until;
-            message.ClaimedUntil = until;
-            message.ClaimToken = Token;
+            message.ClaimedUntil = until; // no claim token: nobody reads handed mail back from the table
         }
         return true;
     }

@@ -26,7 +26,10 @@ public class OutboundEmail
     /// <summary>A worker that claims the message holds it until then; a crashed worker's claim simply runs out.</summary>
     public DateTime? ClaimedUntil { get; set; }
 
-    /// <summary>Set by the claiming worker together with <see cref="ClaimedUntil"/>, so it can read back exactly its batch.</summary>
+    /// <summary>
+    /// Set by a worker's batch claim together with <see cref="ClaimedUntil"/>, so it can read back exactly its batch;
+    /// null for mail handed to the worker in memory when it was queued (<see cref="MailHandoff"/>).
+    /// </summary>
     public Guid? ClaimToken { get; set; }
 
     public string? LastError { get; set; }

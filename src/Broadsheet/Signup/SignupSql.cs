@@ -66,8 +66,8 @@ public static class SignupSql
             SELECT o.consent, x."Id", s."Id", o.nonce, o.newsletter, $10, $3, $11, $5, CASE WHEN o.pending THEN NULL ELSE $5 END
             FROM opt_in o JOIN subscription x ON x."NewsletterId" = o.newsletter CROSS JOIN subscriber s),
         mail AS (
-            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil", "ClaimToken")
-            SELECT m.kind, m.address, m.subject, m.html, m.text, m.message_id, 'Queued', 0, coalesce($18, $5), $5, $18, $19
+            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+            SELECT m.kind, m.address, m.subject, m.html, m.text, m.message_id, 'Queued', 0, coalesce($18, $5), $5, $18
             FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) AS m(kind, address, subject, html, text, message_id)
             WHERE EXISTS (SELECT 1 FROM subscriber)
             RETURNING "Id", "MessageId")
@@ -130,7 +130,6 @@ public static class SignupSql
         p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.TextBody)] });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. s.Mail.Select(m => m.MessageId)] });
         p.Add(new NpgsqlParameter { Value = (object?)s.Mail.FirstOrDefault()?.ClaimedUntil ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        p.Add(new NpgsqlParameter { Value = (object?)s.Mail.FirstOrDefault()?.ClaimToken ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
     }
 
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
@@ -187,12 +186,11 @@ public static class SignupSql
         foreach (var m in s.Mail)
         {
             await using var mail = Command("""
-                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil", "ClaimToken")
-                VALUES ($kind, $to, $subject, $html, $text, $messageId, 'Queued', 0, $next, $now, $claimedUntil, $claimToken)
+                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+                VALUES ($kind, $to, $subject, $html, $text, $messageId, 'Queued', 0, $next, $now, $claimedUntil)
                 RETURNING "Id"
                 """, ("$kind", m.Kind), ("$to", m.ToAddress), ("$subject", m.Subject), ("$html", m.HtmlBody), ("$text", m.TextBody),
-                ("$messageId", m.MessageId), ("$now", s.Now), ("$next", m.ClaimedUntil ?? s.Now), ("$claimedUntil", m.ClaimedUntil),
-                ("$claimToken", m.ClaimToken?.ToString().ToUpperInvariant())); // as EF Core stores a Guid in SQLite
+                ("$messageId", m.MessageId), ("$now", s.Now), ("$next", m.ClaimedUntil ?? s.Now), ("$claimedUntil", m.ClaimedUntil));
             m.Id = (long)(await mail.ExecuteScalarAsync(ct))!;
         }
         return true;

@@ -616,9 +616,11 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ClaimToken");
+                    b.HasIndex("ClaimToken")
+                        .HasFilter("\"ClaimToken\" IS NOT NULL");
 
-                    b.HasIndex("SubscriberId");
+                    b.HasIndex("SubscriberId")
+                        .HasFilter("\"SubscriberId\" IS NOT NULL");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
@@ -859,7 +861,8 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Name");
+                    b.HasIndex("Name")
+                        .HasFilter("\"Name\" IS NOT NULL");
 
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Name"), new[] { "text_pattern_ops" });
 

@@ -586,9 +586,11 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ClaimToken");
+                    b.HasIndex("ClaimToken")
+                        .HasFilter("\"ClaimToken\" IS NOT NULL");
 
-                    b.HasIndex("SubscriberId");
+                    b.HasIndex("SubscriberId")
+                        .HasFilter("\"SubscriberId\" IS NOT NULL");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
@@ -820,7 +822,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Name");
+                    b.HasIndex("Name")
+                        .HasFilter("\"Name\" IS NOT NULL");
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique();

@@ -553,7 +553,8 @@ namespace Broadsheet.Data.Migrations.Postgres
             migrationBuilder.CreateIndex(
                 name: "IX_OutboundEmails_ClaimToken",
                 table: "OutboundEmails",
-                column: "ClaimToken");
+                column: "ClaimToken",
+                filter: "\"ClaimToken\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_OutboundEmails_Status_NextAttemptAt",
@@ -563,7 +564,8 @@ namespace Broadsheet.Data.Migrations.Postgres
             migrationBuilder.CreateIndex(
                 name: "IX_OutboundEmails_SubscriberId",
                 table: "OutboundEmails",
-                column: "SubscriberId");
+                column: "SubscriberId",
+                filter: "\"SubscriberId\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SigningKeys_Domain_Selector",
@@ -579,7 +581,8 @@ namespace Broadsheet.Data.Migrations.Postgres
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_Name",
                 table: "Subscribers",
-                column: "Name")
+                column: "Name",
+                filter: "\"Name\" IS NOT NULL")
                 .Annotation("Npgsql:IndexOperators", new[] { "text_pattern_ops" });
 
             migrationBuilder.CreateIndex(

@@ -550,7 +550,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
             migrationBuilder.CreateIndex(
                 name: "IX_OutboundEmails_ClaimToken",
                 table: "OutboundEmails",
-                column: "ClaimToken");
+                column: "ClaimToken",
+                filter: "\"ClaimToken\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_OutboundEmails_Status_NextAttemptAt",
@@ -560,7 +561,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
             migrationBuilder.CreateIndex(
                 name: "IX_OutboundEmails_SubscriberId",
                 table: "OutboundEmails",
-                column: "SubscriberId");
+                column: "SubscriberId",
+                filter: "\"SubscriberId\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SigningKeys_Domain_Selector",
@@ -576,7 +578,8 @@ namespace Broadsheet.Data.Migrations.Sqlite
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_Name",
                 table: "Subscribers",
-                column: "Name");
+                column: "Name",
+                filter: "\"Name\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_NormalizedEmail",
