@@ -8,8 +8,9 @@ public class OutboundEmail
     public required string ToAddress { get; set; }
 
     /// <summary>
-    /// The subscriber the message is about, when it may outlive their current address (a link to a new address, a
-    /// notice to the old one): erasure and the data export find mail by this as well as by address.
+    /// The subscriber the message is about, also after their address changed: their page, the data export and
+    /// erasure find mail by this. Null only for mail that names nobody (or was queued by an older version), which is
+    /// found by <see cref="ToAddress"/>.
     /// </summary>
     public long? SubscriberId { get; set; }
     public required string Subject { get; set; }

@@ -82,7 +82,7 @@ public sealed class SignupService(
     {
         var options = signupOptions.Value;
         var optIns = newsletters.Select(n => new NewOptIn(n.Id, n.DoubleOptIn, Guid.NewGuid().ToString("N"))).ToList();
-        var confirmations = newsletters.Zip(optIns).Where(x => x.Second.Pending).Select(x => ConfirmationMail(x.First, email, x.Second.Nonce)).ToList();
+        var confirmations = newsletters.Zip(optIns).Where(x => x.Second.Pending).Select(x => ConfirmationMail(x.First, email, x.Second.Nonce, null)).ToList(); // the subscriber id comes with the insert
         var signup = new NewSignup(
             email, EmailAddressRule.Key(email), await suppressions.HashAsync(email, ct), Truncate(request.SourceUrl), await SectionOfAsync(request.SourceUrl, ct),
             options.Texts.ConsentWording, options.RecordIp ? request.IpAddress : null, DateTime.UtcNow, optIns, confirmations);
@@ -217,16 +217,19 @@ public sealed class SignupService(
         }
 
         // Links name the opt-in by its nonce, so the mail goes into the same SaveChanges as the rows it is about.
-        foreach (var (_, nonce, newsletter) in confirmations)
-            db.OutboundEmails.Add(ConfirmationMail(newsletter, email, nonce));
+        // A subscriber new here has no id before the first save: their confirmations get it with the second.
+        var knownId = subscriber.Id == 0 ? (long?)null : subscriber.Id;
+        var confirmationMail = confirmations.Select(c => ConfirmationMail(c.Newsletter, email, c.Nonce, knownId)).ToList();
+        db.OutboundEmails.AddRange(confirmationMail);
         foreach (var (_, newsletter) in notices)
-            mail.Add(db, "existing", email, Values(newsletter, email, ("newsletters_url", links.Absolute(PublicLinks.NewslettersOwnerPath(tokens.ForOwnerLink(email))))));
+            mail.Add(db, "existing", email, Values(newsletter, email, ("newsletters_url", links.Absolute(PublicLinks.NewslettersOwnerPath(tokens.ForOwnerLink(email))))), subscriber.Id);
         await db.SaveChangesAsync(ct);
 
         // EF cannot insert two rows that point at each other in one go; the link to the current consent follows.
         if (newConsents.Count > 0)
         {
             foreach (var consent in newConsents) consent.Subscription.CurrentConsentId = consent.Id;
+            foreach (var m in confirmationMail) m.SubscriberId = subscriber.Id;
             await db.SaveChangesAsync(ct);
         }
         await tx.CommitAsync(ct);
@@ -236,8 +239,8 @@ public sealed class SignupService(
         return new(existing ? SignupState.Existing : SignupState.Success, Email: email);
     }
 
-    private OutboundEmail ConfirmationMail(Newsletter newsletter, string email, string nonce) =>
-        mail.Compose("confirm", email, Values(newsletter, email, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(nonce))))));
+    private OutboundEmail ConfirmationMail(Newsletter newsletter, string email, string nonce, long? subscriberId) =>
+        mail.Compose("confirm", email, Values(newsletter, email, ("confirm_url", links.Absolute(PublicLinks.ConfirmPath(tokens.ForConfirmation(nonce))))), subscriberId);
 
     private Dictionary<string, string> Values(Newsletter newsletter, string email, (string Key, string Value) link) => new()
     {

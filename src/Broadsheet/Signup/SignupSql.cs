@@ -66,12 +66,12 @@ public static class SignupSql
             SELECT o.consent, x."Id", s."Id", o.nonce, o.newsletter, $10, $3, $11, $5, CASE WHEN o.pending THEN NULL ELSE $5 END
             FROM opt_in o JOIN subscription x ON x."NewsletterId" = o.newsletter CROSS JOIN subscriber s),
         mail AS (
-            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
-            SELECT m.kind, m.address, m.subject, m.html, m.text, m.message_id, 'Queued', 0, coalesce($18, $5), $5, $18
+            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+            SELECT m.kind, m.address, s."Id", m.subject, m.html, m.text, m.message_id, 'Queued', 0, coalesce($18, $5), $5, $18
             FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) AS m(kind, address, subject, html, text, message_id)
-            WHERE EXISTS (SELECT 1 FROM subscriber)
+            CROSS JOIN subscriber s
             RETURNING "Id", "MessageId")
-        SELECT (SELECT count(*) FROM subscriber), ARRAY(SELECT "Id" FROM mail), ARRAY(SELECT "MessageId" FROM mail)
+        SELECT (SELECT "Id" FROM subscriber), ARRAY(SELECT "Id" FROM mail), ARRAY(SELECT "MessageId" FROM mail)
         """;
 
     private static async Task<IReadOnlyList<bool>> PostgresAsync(BroadsheetDb db, IReadOnlyList<NewSignup> signups, CancellationToken ct)
@@ -96,11 +96,16 @@ public static class SignupSql
             {
                 if (i > 0) await reader.NextResultAsync(ct);
                 await reader.ReadAsync(ct);
-                if (reader.GetInt64(0) != 1) continue;
+                if (reader.IsDBNull(0)) continue; // no subscriber row: nothing of this sign-up was written
                 stored[i] = true;
+                var subscriberId = reader.GetInt64(0);
                 var ids = reader.GetFieldValue<long[]>(1);
                 var messageIds = reader.GetFieldValue<string[]>(2);
-                foreach (var m in signups[i].Mail) m.Id = ids[Array.IndexOf(messageIds, m.MessageId)];
+                foreach (var m in signups[i].Mail)
+                {
+                    m.Id = ids[Array.IndexOf(messageIds, m.MessageId)];
+                    m.SubscriberId = subscriberId;
+                }
             }
             return stored;
         }
@@ -154,6 +159,7 @@ public static class SignupSql
             return command;
         }
 
+        long subscriberId;
         // "WHERE NOT EXISTS" also tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
         await using (var insert = Command("""
             INSERT INTO "Subscribers" ("Email", "NormalizedEmail", "Attributes", "Status", "Source", "SourceSection", "CreatedAt")
@@ -163,7 +169,8 @@ public static class SignupSql
             RETURNING "Id"
             """, ("$email", s.Email), ("$key", s.Key), ("$source", s.Source), ("$section", s.SourceSection), ("$now", s.Now), ("$hash", s.AddressHash)))
         {
-            if (await insert.ExecuteScalarAsync(ct) is not long subscriberId) return false; // nothing of this sign-up was written
+            if (await insert.ExecuteScalarAsync(ct) is not long id) return false; // nothing of this sign-up was written
+            subscriberId = id;
             foreach (var o in s.OptIns)
             {
                 DateTime? confirmed = o.Pending ? null : s.Now;
@@ -186,12 +193,13 @@ public static class SignupSql
         foreach (var m in s.Mail)
         {
             await using var mail = Command("""
-                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
-                VALUES ($kind, $to, $subject, $html, $text, $messageId, 'Queued', 0, $next, $now, $claimedUntil)
+                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+                VALUES ($kind, $to, $subscriber, $subject, $html, $text, $messageId, 'Queued', 0, $next, $now, $claimedUntil)
                 RETURNING "Id"
-                """, ("$kind", m.Kind), ("$to", m.ToAddress), ("$subject", m.Subject), ("$html", m.HtmlBody), ("$text", m.TextBody),
+                """, ("$kind", m.Kind), ("$to", m.ToAddress), ("$subscriber", subscriberId), ("$subject", m.Subject), ("$html", m.HtmlBody), ("$text", m.TextBody),
                 ("$messageId", m.MessageId), ("$now", s.Now), ("$next", m.ClaimedUntil ?? s.Now), ("$claimedUntil", m.ClaimedUntil));
             m.Id = (long)(await mail.ExecuteScalarAsync(ct))!;
+            m.SubscriberId = subscriberId;
         }
         return true;
     }

@@ -4,8 +4,8 @@ using Broadsheet.Mail;
 namespace Broadsheet.Subscribers;
 
 /// <summary>
-/// The mail that belongs to one subscriber: tagged with their id (mail that outlives an address change), or sent
-/// to their current address and tagged with nobody else's.
+/// The mail that belongs to one subscriber: tagged with their id (as all mail about a subscriber is, and it stays
+/// theirs after an address change), or sent to their current address and naming nobody. Each half reads its own index.
 /// </summary>
 public static class SubscriberMail
 {

@@ -28,11 +28,13 @@ public abstract class SharedTransactionTests(AppFixture app)
         foreach (var email in emails)
         {
             var records = await AddressRecords.LoadAsync(app.Server, email);
-            Assert.Single(records.Subscribers);
+            var subscriber = Assert.Single(records.Subscribers);
             var subscription = Assert.Single(records.Subscriptions);
             var consent = Assert.Single(records.Consents);
             Assert.Equal(consent.Id, subscription.CurrentConsentId);
-            Assert.Equal("confirm", Assert.Single(records.Mail).Kind);
+            var mail = Assert.Single(records.Mail);
+            Assert.Equal("confirm", mail.Kind);
+            Assert.Equal(subscriber.Id, mail.SubscriberId);
         }
         foreach (var email in emails)
             SignupHttp.ConfirmLink(await app.Smtp.WaitForAsync(email));

@@ -622,6 +622,9 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.HasIndex("SubscriberId")
                         .HasFilter("\"SubscriberId\" IS NOT NULL");
 
+                    b.HasIndex("ToAddress")
+                        .HasFilter("\"SubscriberId\" IS NULL");
+
                     b.HasIndex("Status", "NextAttemptAt");
 
                     b.ToTable("OutboundEmails");

@@ -592,6 +592,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.HasIndex("SubscriberId")
                         .HasFilter("\"SubscriberId\" IS NOT NULL");
 
+                    b.HasIndex("ToAddress")
+                        .HasFilter("\"SubscriberId\" IS NULL");
+
                     b.HasIndex("Status", "NextAttemptAt");
 
                     b.ToTable("OutboundEmails");

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Broadsheet.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteBroadsheetDb))]
-    [Migration("20261126100516_Initial")]
+    [Migration("20261126105033_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -594,6 +594,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
 
                     b.HasIndex("SubscriberId")
                         .HasFilter("\"SubscriberId\" IS NOT NULL");
+
+                    b.HasIndex("ToAddress")
+                        .HasFilter("\"SubscriberId\" IS NULL");
 
                     b.HasIndex("Status", "NextAttemptAt");
 

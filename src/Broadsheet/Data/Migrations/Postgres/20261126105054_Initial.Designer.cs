@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Broadsheet.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresBroadsheetDb))]
-    [Migration("20261126100537_Initial")]
+    [Migration("20261126105054_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -624,6 +624,9 @@ namespace Broadsheet.Data.Migrations.Postgres
 
                     b.HasIndex("SubscriberId")
                         .HasFilter("\"SubscriberId\" IS NOT NULL");
+
+                    b.HasIndex("ToAddress")
+                        .HasFilter("\"SubscriberId\" IS NULL");
 
                     b.HasIndex("Status", "NextAttemptAt");
 

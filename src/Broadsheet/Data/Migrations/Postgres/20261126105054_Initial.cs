@@ -568,6 +568,12 @@ namespace Broadsheet.Data.Migrations.Postgres
                 filter: "\"SubscriberId\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
+                name: "IX_OutboundEmails_ToAddress",
+                table: "OutboundEmails",
+                column: "ToAddress",
+                filter: "\"SubscriberId\" IS NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SigningKeys_Domain_Selector",
                 table: "SigningKeys",
                 columns: new[] { "Domain", "Selector" },
