@@ -36,8 +36,8 @@ public static class RawSignup
         consent AS (
             INSERT INTO floor_consents ("SubscriptionId", "SubscriberId", "Nonce", "NewsletterId", "Wording", "SourceUrl", "IpAddress", "GivenAt")
             SELECT "Id", "SubscriberId", $5, $4, $6, $2, $7, $3 FROM subscription)
-        INSERT INTO floor_outbound_emails ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
-        VALUES ('confirm', $1, $8, $9, $10, $11, 'Queued', 0, $12, $3, $12)
+        INSERT INTO floor_outbound_emails ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+        SELECT 'confirm', $1, "SubscriberId", $8, $9, $10, $11, 'Queued', 0, $12, $3, $12 FROM subscription
         """;
 
     private static readonly NpgsqlDbType[] PostgresTypes =
@@ -186,9 +186,9 @@ public static class RawSignup
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 """, 8);
             _mail = Prepare("""
-                INSERT INTO floor_outbound_emails ("Kind", "ToAddress", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
-                VALUES ('confirm', $1, $2, $3, $4, $5, 'Queued', 0, $6, $7, $6)
-                """, 7);
+                INSERT INTO floor_outbound_emails ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+                VALUES ('confirm', $1, $8, $2, $3, $4, $5, 'Queued', 0, $6, $7, $6)
+                """, 8);
         }
 
         private SqliteCommand Prepare(string sql, int parameters)
@@ -215,7 +215,7 @@ public static class RawSignup
             var subscriberId = await RunAsync(_subscriber, tx, s.Email, s.Source, s.Now);
             var subscriptionId = await RunAsync(_subscription, tx, subscriberId!, newsletterId, s.Now);
             await RunAsync(_consent, tx, subscriptionId!, subscriberId!, s.Nonce, newsletterId, s.Wording, s.Source, s.Ip, s.Now);
-            await RunAsync(_mail, tx, s.Email, s.Subject, s.Html, s.Text, s.MessageId, s.Now.AddMinutes(5), s.Now);
+            await RunAsync(_mail, tx, s.Email, s.Subject, s.Html, s.Text, s.MessageId, s.Now.AddMinutes(5), s.Now, subscriberId!);
             await tx.CommitAsync();
             return null;
         }
