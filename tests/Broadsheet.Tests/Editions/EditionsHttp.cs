@@ -124,12 +124,14 @@ public static partial class EditionsHttp
             {
                 NewsletterId = newsletter.Id, Subject = subject, CreatedBy = "test", CreatedAt = now.AddMinutes(-2), UpdatedAt = now,
                 Status = EditionStatus.Sending, StartedAt = now.AddMinutes(-1), AudienceSize = audience,
+                // Held from the first moment: a lease taken a moment later left the app's audience writer time to
+                // take the edition and write its (empty) audience first.
+                LeaseOwner = OtherNode, LeaseUntil = now.AddHours(1),
             };
             db.Editions.Add(e);
             await db.SaveChangesAsync();
             return e.Id;
         });
-        await HoldLeaseAsync(server, id);
         return id;
     }
 
