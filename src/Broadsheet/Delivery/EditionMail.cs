@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Broadsheet.Data;
 using Broadsheet.Editions;
@@ -37,11 +38,13 @@ public sealed class EditionMail
     private readonly IReadOnlyList<DkimKey> _dkim;
     private readonly SignupTokens _tokens;
     private readonly VerpAddress? _verp;
+    private readonly byte[] _contentTypeField;
 
     private EditionMail(Edition edition, RenderedEdition rendered, MailboxAddress from, IReadOnlyList<DkimKey> dkim, string baseUrl, SignupTokens tokens, VerpAddress? verp)
     {
         EditionId = edition.Id;
         _body = new EncodedBody(rendered.TextFields, rendered.HtmlFields);
+        _contentTypeField = Encoding.ASCII.GetBytes($"Content-Type: multipart/alternative; boundary=\"{_body.Boundary}\"\r\n\r\n");
         _from = from;
         _fromValue = AddressValue(from);
         _replyToValue = MailboxAddress.TryParse(edition.Newsletter.ReplyTo, out var replyTo) ? AddressValue(replyTo) : null;
@@ -76,14 +79,53 @@ public sealed class EditionMail
     public DkimMessageSigner[] CreateSigners() => _dkim.Select(k => k.CreateSigner()).ToArray();
 
     /// <summary>The envelope sender: a VERP address naming the delivery record, or the From address when no bounce address is set.</summary>
-    public MailboxAddress EnvelopeSender(long deliveryId) => new("", _verp?.For(deliveryId) ?? _from.Address);
+    public MailboxAddress EnvelopeSender(long deliveryId) => new("", EnvelopeSenderAddress(deliveryId));
+
+    /// <summary>The same, as the bare address.</summary>
+    public string EnvelopeSenderAddress(long deliveryId) => _verp?.For(deliveryId) ?? _from.Address;
 
     /// <summary>
-    /// One recipient's message, built into the connection's <paramref name="buffers"/> from the edition's encoded body
-    /// and header values: per recipient only the slots, To, Date, Message-ID and List-Unsubscribe are new, and the
-    /// DKIM signatures cover them.
+    /// One recipient's message as a MimeMessage (for transports that take one, such as the outbox), built into the
+    /// connection's <paramref name="buffers"/>; the same message as <see cref="Write"/> writes.
     /// </summary>
-    public MimeMessage Build(Recipient r, IReadOnlyList<DkimMessageSigner> signers, MessageBuffers buffers)
+    public MimeMessage Build(Recipient r, IReadOnlyList<DkimMessageSigner> signers, MessageBuffers buffers) =>
+        AsMimeMessage(Fields(r, signers, buffers, DateTimeOffset.UtcNow), buffers);
+
+    /// <summary>The header fields and the body already in <paramref name="buffers"/> as a MimeMessage.</summary>
+    internal MimeMessage AsMimeMessage(List<string> fields, MessageBuffers buffers)
+    {
+        var contentType = new ContentType("multipart", "alternative") { Boundary = _body.Boundary };
+        return new MimeMessage((IEnumerable<Header>)[]) { Body = new PreparedBody(contentType, fields, buffers.Body.WrittenMemory) };
+    }
+
+    /// <summary>
+    /// One recipient's whole message, headers and body with CRLF line ends, into <see cref="MessageBuffers.Message"/>:
+    /// byte for byte what MimeKit writes for <see cref="Build"/>, without building it (the SMTP connections send these bytes).
+    /// </summary>
+    public ReadOnlySpan<byte> Write(Recipient r, IReadOnlyList<DkimMessageSigner> signers, MessageBuffers buffers) =>
+        AsBytes(Fields(r, signers, buffers, DateTimeOffset.UtcNow), buffers);
+
+    /// <summary>The header fields and the body already in <paramref name="buffers"/> as the message's bytes.</summary>
+    internal ReadOnlySpan<byte> AsBytes(List<string> fields, MessageBuffers buffers)
+    {
+        var output = buffers.Message;
+        output.ResetWrittenCount();
+        output.Write("MIME-Version: 1.0\r\n"u8);
+        foreach (var field in fields)
+        {
+            var span = output.GetSpan(field.Length);
+            output.Advance(Encoding.ASCII.GetBytes(field, span));
+        }
+        output.Write(_contentTypeField);
+        output.Write(buffers.Body.WrittenSpan);
+        return output.WrittenSpan;
+    }
+
+    /// <summary>
+    /// The body into the buffers and the header fields above it: per recipient only the slots, To, Date, Message-ID
+    /// and List-Unsubscribe are new, and the DKIM signatures cover them.
+    /// </summary>
+    internal List<string> Fields(Recipient r, IReadOnlyList<DkimMessageSigner> signers, MessageBuffers buffers, DateTimeOffset now)
     {
         buffers.Reset();
         var unsubscribe = _tokens.ForUnsubscribe(r.SubscriptionId);
@@ -92,7 +134,6 @@ public sealed class EditionMail
             _baseUrl + PublicLinks.PreferencesPath(_tokens.ForOwnerLink(r.Email)));
         _body.Write(personal, buffers.Body, buffers.Scratch, signers.Count == 0 ? null : buffers.BodyHash);
 
-        var now = DateTimeOffset.UtcNow;
         (string Name, string Value)[] signed =
         [
             ("From", _fromValue),
@@ -109,8 +150,7 @@ public sealed class EditionMail
         foreach (var signer in signers) fields.Add(signer.SignatureField(signed, bodyHash, now));
         foreach (var (name, value) in signed) fields.Add(name + ":" + value + "\r\n");
         if (_replyToValue is not null) fields.Add("Reply-To:" + _replyToValue + "\r\n");
-        var contentType = new ContentType("multipart", "alternative") { Boundary = _body.Boundary };
-        return new MimeMessage((IEnumerable<Header>)[]) { Body = new PreparedBody(contentType, fields, buffers.Body.WrittenMemory) };
+        return fields;
     }
 
     /// <summary>An address header's value as MimeKit encodes it (RFC 2047 for non-ASCII names, quoting, folding), with CRLF folds.</summary>

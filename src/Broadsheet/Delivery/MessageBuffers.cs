@@ -10,6 +10,9 @@ namespace Broadsheet.Delivery;
 public sealed class MessageBuffers : IDisposable
 {
     public ArrayBufferWriter<byte> Body { get; } = new(64 * 1024);
+
+    /// <summary>The whole message (headers and body) when it is sent as bytes.</summary>
+    public ArrayBufferWriter<byte> Message { get; } = new(64 * 1024);
     public ArrayBufferWriter<byte> Scratch { get; } = new(4 * 1024);
     public IncrementalHash BodyHash { get; } = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 

@@ -198,8 +198,19 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                 engine.Limits.Wait(ct);
                 try
                 {
-                    using var message = mail.Build(r, signers, _buffers);
-                    _connection.Session.Send(message, mail.EnvelopeSender(r.DeliveryId), new MailboxAddress("", r.Email), ct);
+                    if (_connection.Session is PipelinedSmtpSession smtp)
+                    {
+                        // The next recipient's envelope rides with this message's end: one round trip per message.
+                        var next = i + 1 < batch.Count && batch[i + 1].Mailable
+                            ? (mail.EnvelopeSenderAddress(batch[i + 1].DeliveryId), batch[i + 1].Email)
+                            : ((string, string)?)null;
+                        smtp.Send(mail.Write(r, signers, _buffers), mail.EnvelopeSenderAddress(r.DeliveryId), r.Email, next, ct);
+                    }
+                    else
+                    {
+                        using var message = mail.Build(r, signers, _buffers);
+                        _connection.Session.Send(message, mail.EnvelopeSender(r.DeliveryId), new MailboxAddress("", r.Email), ct);
+                    }
                     results.Sent(r);
                 }
                 catch (Exception) when (ct.IsCancellationRequested)
@@ -225,6 +236,8 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
         {
             // Whatever was not tried goes back at once rather than waiting for the claim to run out.
             for (; i < batch.Count; i++) results.Released(batch[i]);
+            // The relay is waiting for a message this batch will not send now: only closing ends that.
+            if (_connection?.Session is PipelinedSmtpSession { HasAnnounced: true }) Close();
         }
     }
 

@@ -3,9 +3,10 @@ using System.Net.Sockets;
 namespace Broadsheet.Mail;
 
 /// <summary>
-/// A blocking socket as a stream whose writes wait in one buffer until a flush. MailKit hands its output over in 4 KB
-/// blocks and flushes at the end of each command group and message, so a 20 KB message goes out in one <c>send</c>
-/// instead of six, and the relay reads it in one wake-up instead of six. Reads go straight to the socket.
+/// A blocking socket as a stream whose writes wait in one buffer until a flush: the send engine's SMTP connection
+/// (<see cref="PipelinedSmtpSession"/>) flushes once per command group, so a message and the next envelope go out in
+/// one <c>send</c> (under TLS, the stream's several records too) and the relay reads them in one wake-up. Reads go
+/// straight to the socket.
 /// </summary>
 /// <remarks>
 /// Not <see cref="BufferedStream"/>: it buffers reads as well, and when a write follows a read that left bytes in its

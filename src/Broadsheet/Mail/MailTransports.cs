@@ -103,7 +103,7 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
             await client.ConnectAsync(socket, smtp.Host, smtp.Port, Security, ct);
             if (!string.IsNullOrEmpty(smtp.Username))
                 await client.AuthenticateAsync(smtp.Username, smtp.Password, ct);
-            return new Session(client, socket);
+            return new Session(client);
         }
         catch
         {
@@ -112,30 +112,8 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
         }
     }
 
-    public IMailSession Open(CancellationToken ct)
-    {
-        var client = NewClient();
-        Socket? socket = null;
-        try
-        {
-            socket = ConnectBlocking(ct);
-            // MailKit cannot interrupt a blocking read on a stream of ours: cancelling closes the socket instead.
-            using (ct.Register(static s => ((Socket)s!).Dispose(), socket))
-            {
-                client.Connect(new CoalescingSocketStream(socket, WriteBufferBytes), smtp.Host, smtp.Port, Security, CancellationToken.None);
-                if (!string.IsNullOrEmpty(smtp.Username))
-                    client.Authenticate(smtp.Username, smtp.Password, CancellationToken.None);
-            }
-            ct.ThrowIfCancellationRequested();
-            return new Session(client, socket);
-        }
-        catch
-        {
-            client.Dispose();
-            socket?.Dispose();
-            throw;
-        }
-    }
+    /// <summary>The send engine's connection: blocking, pipelined (see <see cref="PipelinedSmtpSession"/>).</summary>
+    public IMailSession Open(CancellationToken ct) => PipelinedSmtpSession.Open(smtp, ConnectBlocking(ct), ct);
 
     private SmtpClient NewClient() => new() { Timeout = (int)smtp.Timeout.TotalMilliseconds };
 
@@ -211,32 +189,16 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
         throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
 
-    /// <summary>MailKit's 4 KB writes gathered into one send per command group or message (see the stream).</summary>
-    private const int WriteBufferBytes = 64 * 1024;
-
     /// <summary>One MailKit connection to the relay.</summary>
-    internal sealed class Session(SmtpClient client, Socket socket) : IMailSession
+    internal sealed class Session(SmtpClient client) : IMailSession
     {
-        /// <summary>The connection's socket, for the test that it stays in blocking mode.</summary>
-        internal Socket Socket => socket;
-
         public async Task SendAsync(MimeMessage message, CancellationToken ct) => await client.SendAsync(message, ct);
 
         public async Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) =>
             await client.SendAsync(message, sender, [recipient], ct);
 
-        /// <remarks>
-        /// MailKit cannot interrupt a blocking read on the send engine's <see cref="CoalescingSocketStream"/>, and on
-        /// its own stream it would poll the socket before every read (one more system call per SMTP reply). Instead,
-        /// cancelling closes the connection, which ends a blocked read or write at once; the caller then finds its
-        /// token cancelled.
-        /// </remarks>
-        public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct)
-        {
-            ct.ThrowIfCancellationRequested();
-            using var abort = ct.CanBeCanceled ? ct.Register(static s => ((Socket)s!).Dispose(), socket) : default;
-            client.Send(message, sender, [recipient], CancellationToken.None);
-        }
+        public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct) =>
+            client.Send(message, sender, [recipient], ct);
 
         public void Close()
         {

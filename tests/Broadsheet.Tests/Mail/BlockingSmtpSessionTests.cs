@@ -18,7 +18,7 @@ public sealed class BlockingSmtpSessionTests
         await using var sink = new SmtpSink();
         var transport = new SmtpTransport(new SmtpOptions { Host = "127.0.0.1", Port = sink.Port, Timeout = TimeSpan.FromSeconds(10) });
         using var stopping = new CancellationTokenSource();
-        var session = (SmtpTransport.Session)transport.Open(stopping.Token);
+        var session = (PipelinedSmtpSession)transport.Open(stopping.Token);
         try
         {
             for (var i = 0; i < 3; i++)

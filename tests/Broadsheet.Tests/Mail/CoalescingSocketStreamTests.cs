@@ -6,7 +6,7 @@ using Xunit;
 namespace Broadsheet.Tests.Mail;
 
 /// <summary>
-/// The send engine's connection stream: MailKit's small writes must leave as one send at the flush (so a message is
+/// The send engine's connection stream: small writes (TLS records, commands) must leave as one send at the flush (so a message is
 /// one segment for the relay to read), nothing may wait in the buffer after a flush, and reads and timeouts are the socket's.
 /// </summary>
 public sealed class CoalescingSocketStreamTests : IDisposable
