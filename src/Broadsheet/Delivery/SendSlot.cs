@@ -171,6 +171,7 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
     {
         var editionId = mail.EditionId;
         var lastFlush = Stopwatch.GetTimestamp();
+        (long Id, string Address)? nextSender = null; // the VERP sender already made for the announced envelope
         var i = 0;
         try
         {
@@ -201,10 +202,15 @@ internal sealed class SendSlot(DeliveryEngine engine, ILogger logger)
                     if (_connection.Session is PipelinedSmtpSession smtp)
                     {
                         // The next recipient's envelope rides with this message's end: one round trip per message.
-                        var next = i + 1 < batch.Count && batch[i + 1].Mailable
-                            ? (mail.EnvelopeSenderAddress(batch[i + 1].DeliveryId), batch[i + 1].Email)
-                            : ((string, string)?)null;
-                        smtp.Send(mail.Write(r, signers, _buffers), mail.EnvelopeSenderAddress(r.DeliveryId), r.Email, next, ct);
+                        var sender = nextSender?.Id == r.DeliveryId ? nextSender.Value.Address : mail.EnvelopeSenderAddress(r.DeliveryId);
+                        nextSender = null;
+                        (string, string)? next = null;
+                        if (i + 1 < batch.Count && batch[i + 1].Mailable)
+                        {
+                            nextSender = (batch[i + 1].DeliveryId, mail.EnvelopeSenderAddress(batch[i + 1].DeliveryId));
+                            next = (nextSender.Value.Address, batch[i + 1].Email);
+                        }
+                        smtp.Send(mail.Write(r, signers, _buffers), sender, r.Email, next, ct);
                     }
                     else
                     {
