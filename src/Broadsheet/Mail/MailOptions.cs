@@ -32,4 +32,7 @@ public sealed class SmtpOptions
     public string Security { get; set; } = "none";
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How the relay's TLS certificate is checked; null (the default, and the only choice in configuration) is the system's trust store.</summary>
+    internal System.Net.Security.RemoteCertificateValidationCallback? CertificateValidation { get; init; }
 }

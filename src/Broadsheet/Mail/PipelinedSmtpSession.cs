@@ -79,7 +79,7 @@ public sealed class PipelinedSmtpSession : IMailSession
     private void Handshake(SmtpOptions smtp)
     {
         var security = smtp.Security.Trim().ToLowerInvariant();
-        if (security == "tls") StartTls(smtp.Host);
+        if (security == "tls") StartTls(smtp);
         Expect(_replies.Read(), 220, SmtpErrorCode.UnexpectedStatusCode);
         Ehlo();
         if (security == "starttls")
@@ -87,16 +87,16 @@ public sealed class PipelinedSmtpSession : IMailSession
             if (!_extensions.Contains("STARTTLS")) throw new NotSupportedException("The SMTP server does not support the STARTTLS extension.");
             Command("STARTTLS");
             Expect(_replies.Read(), 220, SmtpErrorCode.UnexpectedStatusCode);
-            StartTls(smtp.Host);
+            StartTls(smtp);
             Ehlo();
         }
         if (!string.IsNullOrEmpty(smtp.Username)) Authenticate(new NetworkCredential(smtp.Username, smtp.Password));
     }
 
-    private void StartTls(string host)
+    private void StartTls(SmtpOptions smtp)
     {
-        var tls = new SslStream(_raw, leaveInnerStreamOpen: true);
-        tls.AuthenticateAsClient(host);
+        var tls = new SslStream(_raw, leaveInnerStreamOpen: true, smtp.CertificateValidation);
+        tls.AuthenticateAsClient(smtp.Host);
         _stream = tls;
         _replies = new SmtpReplies(tls);
     }

@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Broadsheet.Mail;
 using Broadsheet.Tests.Infrastructure;
@@ -110,9 +113,33 @@ public sealed class PipelinedSmtpSessionTests
             Assert.Throws<AuthenticationException>(() => Open(relay.Port, "editor", "wrong"));
     }
 
-    private static PipelinedSmtpSession Open(int port, string user = "", string password = "") =>
-        (PipelinedSmtpSession)new SmtpTransport(new SmtpOptions { Host = "127.0.0.1", Port = port, Timeout = Timeout, Username = user, Password = password })
-            .Open(CancellationToken.None);
+    [Theory]
+    [InlineData("starttls")]
+    [InlineData("tls")]
+    public void STARTTLS_and_TLS_encrypt_before_authenticating_and_an_untrusted_certificate_is_refused(string security)
+    {
+        using (var relay = new ScriptedRelay(pipelining: true, password: "s3cret", security: security))
+        {
+            var session = Open(relay.Port, "editor", "s3cret", security, trusted: ScriptedRelay.Certificate.Value);
+            session.Send(Bytes("a@example.com", "A"), "s@news.example", "a@example.com", ("s@news.example", "b@example.com"), CancellationToken.None);
+            session.Send(Bytes("b@example.com", "B"), "s@news.example", "b@example.com", null, CancellationToken.None);
+            session.Close();
+            relay.Done.Wait(Timeout);
+            Assert.True(relay.Encrypted);
+            Assert.Equal(["A", "B"], relay.Messages.Select(m => m.Split("\r\n\r\n")[1].Trim()));
+            var auth = relay.Commands.FindIndex(c => c.StartsWith("AUTH", StringComparison.Ordinal));
+            Assert.True(auth > relay.Commands.IndexOf(security == "starttls" ? "STARTTLS" : relay.Commands[0]));
+        }
+        using (var relay = new ScriptedRelay(pipelining: true, security: security))
+            Assert.ThrowsAny<System.Security.Authentication.AuthenticationException>(() => Open(relay.Port, security: security)); // the system does not trust it
+    }
+
+    private static PipelinedSmtpSession Open(int port, string user = "", string password = "", string security = "none", X509Certificate2? trusted = null) =>
+        (PipelinedSmtpSession)new SmtpTransport(new SmtpOptions
+        {
+            Host = "127.0.0.1", Port = port, Timeout = Timeout, Username = user, Password = password, Security = security,
+            CertificateValidation = trusted is null ? null : (_, certificate, _, _) => certificate?.GetCertHashString() == trusted.GetCertHashString(),
+        }).Open(CancellationToken.None);
 
     private static byte[] Bytes(string to, string text) =>
         Encoding.ASCII.GetBytes($"From: news@news.example\r\nTo: {to}\r\nSubject: Test\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n{text}\r\n");
@@ -128,12 +155,14 @@ public sealed class PipelinedSmtpSessionTests
         private readonly bool _pipelining;
         private readonly string? _refuse;
         private readonly string? _password;
+        private readonly string _security;
 
-        public ScriptedRelay(bool pipelining, string? refuse = null, string? password = null)
+        public ScriptedRelay(bool pipelining, string? refuse = null, string? password = null, string security = "none")
         {
             _pipelining = pipelining;
             _refuse = refuse;
             _password = password;
+            _security = security;
             _listener.Start();
             Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
             new Thread(Serve) { IsBackground = true }.Start();
@@ -145,14 +174,36 @@ public sealed class PipelinedSmtpSessionTests
         public List<string> Messages { get; } = [];
         public int CommandsAheadOfReply { get; private set; }
         public ManualResetEventSlim Done { get; } = new();
+        public bool Encrypted { get; private set; }
+
+        /// <summary>A self-signed certificate for "127.0.0.1", made once for the tests that speak TLS.</summary>
+        public static readonly Lazy<X509Certificate2> Certificate = new(() =>
+        {
+            using var key = RSA.Create(2048);
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddIpAddress(IPAddress.Loopback);
+            request.CertificateExtensions.Add(names.Build());
+            using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pfx), null);
+        });
 
         private void Serve()
         {
             try
             {
                 using var socket = _listener.AcceptSocket();
-                var reader = new LineReader(socket);
-                void Reply(string line) => socket.Send(Encoding.ASCII.GetBytes(line + "\r\n"));
+                Stream stream = new NetworkStream(socket, ownsSocket: false);
+                void Secure()
+                {
+                    var tls = new SslStream(stream);
+                    tls.AuthenticateAsServer(Certificate.Value);
+                    stream = tls;
+                    Encrypted = true;
+                }
+                if (_security == "tls") Secure();
+                var reader = new LineReader(() => stream, socket);
+                void Reply(string line) => stream.Write(Encoding.ASCII.GetBytes(line + "\r\n"));
                 Reply("220 scripted ready");
                 var group = new List<string>();
                 var rcptOk = false;
@@ -167,7 +218,12 @@ public sealed class PipelinedSmtpSessionTests
                 {
                     Note(line);
                     if (line.StartsWith("EHLO", StringComparison.Ordinal))
-                        Reply(_pipelining ? "250-scripted\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN" : "250-scripted\r\n250 AUTH PLAIN LOGIN");
+                        Reply((_pipelining ? "250-scripted\r\n250-PIPELINING\r\n" : "250-scripted\r\n") + (_security == "starttls" && !Encrypted ? "250-STARTTLS\r\n" : "") + "250 AUTH PLAIN LOGIN");
+                    else if (line == "STARTTLS")
+                    {
+                        Reply("220 go ahead");
+                        Secure();
+                    }
                     else if (line.StartsWith("AUTH PLAIN ", StringComparison.Ordinal))
                     {
                         var parts = Encoding.UTF8.GetString(Convert.FromBase64String(line[11..])).Split('\0');
@@ -205,8 +261,8 @@ public sealed class PipelinedSmtpSessionTests
             }
         }
 
-        /// <summary>Lines from a socket through a buffer of its own, so it can tell whether more has already arrived.</summary>
-        private sealed class LineReader(Socket socket)
+        /// <summary>Lines from the connection through a buffer of its own, so it can tell whether more has already arrived.</summary>
+        private sealed class LineReader(Func<Stream> stream, Socket socket)
         {
             private readonly byte[] _buffer = new byte[256 * 1024];
             private int _start, _end;
@@ -227,7 +283,7 @@ public sealed class PipelinedSmtpSessionTests
                     Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
                     _end -= _start;
                     _start = 0;
-                    var read = socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
+                    var read = stream().Read(_buffer, _end, _buffer.Length - _end);
                     if (read == 0) return null;
                     _end += read;
                 }
