@@ -79,7 +79,9 @@ public sealed class OutboxTransport(string dataPath) : IMailTransport, IMailSess
         }
         using (file)
             RandomAccess.Write(file, buffer.GetBuffer().AsSpan(0, (int)buffer.Length), 0);
-        File.Move(temp, Path.Combine(Folder, name)); // whole files only: the outbox page never sees half a message
+        // Whole files only: the outbox page never sees half a message. The name is new (time and a GUID), so the move
+        // may overwrite, which spares the look-up a no-overwrite move makes first in a folder of many files.
+        File.Move(temp, Path.Combine(Folder, name), overwrite: true);
         if (buffer.Capacity > 1024 * 1024) t_buffer = null; // a rare large message does not stay in memory
     }
 
