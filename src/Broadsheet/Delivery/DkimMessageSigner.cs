@@ -16,7 +16,6 @@ namespace Broadsheet.Delivery;
 /// </summary>
 public sealed class DkimMessageSigner : IDisposable
 {
-    private static readonly FormatOptions Format = CreateFormat();
     private readonly RSA? _rsa;
     private readonly Ed25519PrivateKeyParameters? _ed25519;
     private readonly string _tags;
@@ -80,7 +79,7 @@ public sealed class DkimMessageSigner : IDisposable
     {
         var buffer = new ArrayBufferWriter<byte>(32 * 1024);
         using (var stream = new BufferWriterStream(buffer))
-            message.Body.WriteTo(Format, stream, contentOnly: true);
+            message.Body.WriteTo(Mail.WireFormat.Options, stream, contentOnly: true);
         return RelaxedBodyHash(buffer.WrittenSpan);
     }
 
@@ -163,13 +162,6 @@ public sealed class DkimMessageSigner : IDisposable
     }
 
     public void Dispose() => _rsa?.Dispose();
-
-    private static FormatOptions CreateFormat()
-    {
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
-        return format;
-    }
 
     /// <summary>A write-only stream into a buffer writer, so the body is serialised without copies.</summary>
     private sealed class BufferWriterStream(IBufferWriter<byte> writer) : Stream

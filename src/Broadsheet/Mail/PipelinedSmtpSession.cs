@@ -204,12 +204,7 @@ public sealed class PipelinedSmtpSession : IMailSession
     /// </summary>
     private void ReadEnvelope(string from, string to)
     {
-        if (_resetFirst)
-        {
-            var reset = _replies.Read();
-            if (reset.Code == 421) throw reset.Error(SmtpErrorCode.UnexpectedStatusCode);
-            _resetFirst = false;
-        }
+        if (_resetFirst) ReadReset();
         var mail = _replies.Read();
         var rcpt = _replies.Read();
         var data = _replies.Read();
@@ -230,9 +225,7 @@ public sealed class PipelinedSmtpSession : IMailSession
         if (_resetFirst)
         {
             Command("RSET");
-            var reset = _replies.Read();
-            if (reset.Code == 421) throw reset.Error(SmtpErrorCode.UnexpectedStatusCode);
-            _resetFirst = false;
+            ReadReset();
         }
         Command($"MAIL FROM:<{from}>");
         var mail = _replies.Read();
@@ -243,6 +236,14 @@ public sealed class PipelinedSmtpSession : IMailSession
         Command("DATA");
         var data = _replies.Read();
         if (data.Code != 354) Refused(data.Error(SmtpErrorCode.UnexpectedStatusCode));
+    }
+
+    /// <summary>The reply to RSET: only a relay closing the connection (421) matters; the transaction is gone either way.</summary>
+    private void ReadReset()
+    {
+        var reset = _replies.Read();
+        if (reset.Code == 421) throw reset.Error(SmtpErrorCode.UnexpectedStatusCode);
+        _resetFirst = false;
     }
 
     /// <summary>A refusal after MAIL was accepted: the relay holds the transaction open until an RSET, sent with the next envelope.</summary>
@@ -300,7 +301,7 @@ public sealed class PipelinedSmtpSession : IMailSession
     public void Send(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct)
     {
         var buffer = new MemoryStream();
-        message.WriteTo(Format, buffer, ct);
+        message.WriteTo(WireFormat.Options, buffer, ct);
         Send(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), sender.Address, recipient.Address, null, ct);
     }
 
@@ -345,14 +346,5 @@ public sealed class PipelinedSmtpSession : IMailSession
     {
         Close();
         return ValueTask.CompletedTask;
-    }
-
-    private static readonly FormatOptions Format = CreateFormat();
-
-    private static FormatOptions CreateFormat()
-    {
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
-        return format;
     }
 }

@@ -33,10 +33,8 @@ public abstract class EditionMailBytesTests(AppFixture app)
         var fields = mail.Fields(recipient, [signer], buffers, now);
         var written = mail.AsBytes(fields, buffers).ToArray();
         using var built = mail.AsMimeMessage(fields, buffers);
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
         using var serialised = new MemoryStream();
-        built.WriteTo(format, serialised);
+        built.WriteTo(Broadsheet.Mail.WireFormat.Options, serialised);
 
         Assert.Equal(System.Text.Encoding.ASCII.GetString(serialised.ToArray()), System.Text.Encoding.ASCII.GetString(written));
         var parsed = MimeMessage.Load(new MemoryStream(written));
