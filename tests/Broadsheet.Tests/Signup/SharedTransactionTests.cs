@@ -58,6 +58,52 @@ public abstract class SharedTransactionTests(AppFixture app)
     }
 
     [Fact]
+    public async Task Each_member_of_a_mixed_batch_gets_its_own_rows_and_outcome()
+    {
+        var singleOptIn = await app.Server.QueryAsync(db => db.Newsletters.Where(n => n.Slug == TestData.SingleOptIn).Select(n => n.Id).FirstAsync());
+        var twoNewsletters = await NewSignupAsync(TestData.NewEmail("mixed-two"));
+        twoNewsletters = twoNewsletters with { OptIns = [.. twoNewsletters.OptIns, new NewOptIn(singleOptIn, Pending: false, Guid.NewGuid().ToString("N"))] };
+        var known = await NewSignupAsync(TestData.NewEmail("mixed-known"));
+        Assert.True(await app.Server.QueryAsync(db => SignupSql.TryInsertNewAsync(db, known, CancellationToken.None)));
+        var knownAgain = await NewSignupAsync(known.Email);
+        var suppressed = await NewSignupAsync(TestData.NewEmail("mixed-suppressed"));
+        await app.Server.QueryAsync(db =>
+        {
+            db.Suppressions.Add(new Broadsheet.Subscribers.Suppression { AddressHash = suppressed.AddressHash, CreatedAt = DateTime.UtcNow });
+            return db.SaveChangesAsync();
+        });
+        var plain = await NewSignupAsync(TestData.NewEmail("mixed-plain"));
+        var repeated = await NewSignupAsync(twoNewsletters.Email);
+        var noMail = (await NewSignupAsync(TestData.NewEmail("mixed-nomail"))) with { Mail = [] };
+        NewSignup[] batch = [twoNewsletters, knownAgain, suppressed, plain, repeated, noMail];
+
+        var stored = await app.Server.QueryAsync(db => SignupSql.TryInsertNewAsync(db, batch, CancellationToken.None));
+
+        Assert.Equal([true, false, false, true, false, true], stored);
+        foreach (var signup in new[] { twoNewsletters, plain, noMail })
+        {
+            var records = await AddressRecords.LoadAsync(app.Server, signup.Email);
+            var subscriber = Assert.Single(records.Subscribers);
+            Assert.Equal(signup.OptIns.Count, records.Subscriptions.Count);
+            foreach (var optIn in signup.OptIns)
+            {
+                var consent = Assert.Single(records.Consents, c => c.Nonce == optIn.Nonce);
+                var subscription = Assert.Single(records.Subscriptions, x => x.Id == consent.SubscriptionId);
+                Assert.Equal(optIn.NewsletterId, subscription.NewsletterId);
+                Assert.Equal(consent.Id, subscription.CurrentConsentId);
+                Assert.Equal(subscriber.Id, consent.SubscriberId);
+                if (optIn.Pending) Assert.Null(consent.ConfirmedAt);
+                else Assert.Equal(signup.Now, consent.ConfirmedAt!.Value, TimeSpan.FromMilliseconds(1));
+            }
+            Assert.Equal(signup.Mail.Select(m => m.Id), records.Mail.Select(m => m.Id));
+            Assert.All(signup.Mail, m => Assert.Equal(subscriber.Id, m.SubscriberId));
+            Assert.All(records.Mail, m => Assert.Equal(signup.Email, m.ToAddress));
+        }
+        Assert.Single((await AddressRecords.LoadAsync(app.Server, known.Email)).Consents);
+        Assert.True((await AddressRecords.LoadAsync(app.Server, suppressed.Email)).IsEmpty);
+    }
+
+    [Fact]
     public async Task A_failing_member_rolls_back_the_whole_shared_transaction_and_the_service_then_writes_each_on_its_own()
     {
         var good = await NewSignupAsync(TestData.NewEmail("batch-good"));
