@@ -1,6 +1,5 @@
 using Broadsheet.Data;
 using Microsoft.Extensions.Options;
-using MimeKit.Utils;
 
 namespace Broadsheet.Mail;
 
@@ -36,7 +35,7 @@ public sealed class MailQueue(EmailTemplates templates, MailSignal signal, IOpti
             Subject = rendered.Subject,
             HtmlBody = rendered.Html,
             TextBody = rendered.Text,
-            MessageId = MimeUtils.GenerateMessageId(SenderDomain()),
+            MessageId = MessageIds.New(SenderDomain()),
             NextAttemptAt = now,
             CreatedAt = now,
         };
