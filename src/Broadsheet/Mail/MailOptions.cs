@@ -31,6 +31,14 @@ public sealed class SmtpOptions
     /// <summary><c>none</c>, <c>starttls</c> or <c>tls</c>.</summary>
     public string Security { get; set; } = "none";
 
+    /// <summary><see cref="Security"/> as MailKit's option, read the same way by both SMTP clients (anything else is none).</summary>
+    internal MailKit.Security.SecureSocketOptions SecureSocket => Security.Trim().ToLowerInvariant() switch
+    {
+        "tls" => MailKit.Security.SecureSocketOptions.SslOnConnect,
+        "starttls" => MailKit.Security.SecureSocketOptions.StartTls,
+        _ => MailKit.Security.SecureSocketOptions.None,
+    };
+
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How the relay's TLS certificate is checked; null (the default, and the only choice in configuration) is the system's trust store.</summary>

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using MailKit.Net.Smtp;
-using MailKit.Security;
 using Microsoft.Win32.SafeHandles;
 using MimeKit;
 
@@ -109,7 +108,7 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
         try
         {
             var socket = await ConnectAsync(ct);
-            await client.ConnectAsync(socket, smtp.Host, smtp.Port, Security, ct);
+            await client.ConnectAsync(socket, smtp.Host, smtp.Port, smtp.SecureSocket, ct);
             if (!string.IsNullOrEmpty(smtp.Username))
                 await client.AuthenticateAsync(smtp.Username, smtp.Password, ct);
             return new Session(client);
@@ -125,13 +124,6 @@ public sealed class SmtpTransport(SmtpOptions smtp) : IMailTransport
     public IMailSession Open(CancellationToken ct) => PipelinedSmtpSession.Open(smtp, ConnectBlocking(ct), ct);
 
     private SmtpClient NewClient() => new() { Timeout = (int)smtp.Timeout.TotalMilliseconds };
-
-    private SecureSocketOptions Security => smtp.Security.Trim().ToLowerInvariant() switch
-    {
-        "tls" => SecureSocketOptions.SslOnConnect,
-        "starttls" => SecureSocketOptions.StartTls,
-        _ => SecureSocketOptions.None,
-    };
 
     /// <summary>
     /// A TCP connection with Nagle's algorithm off. MailKit writes a command or a message's last bytes in small

@@ -78,11 +78,11 @@ public sealed class PipelinedSmtpSession : IMailSession
 
     private void Handshake(SmtpOptions smtp)
     {
-        var security = smtp.Security.Trim().ToLowerInvariant();
-        if (security == "tls") StartTls(smtp);
+        var security = smtp.SecureSocket;
+        if (security == SecureSocketOptions.SslOnConnect) StartTls(smtp);
         Expect(_replies.Read(), 220, SmtpErrorCode.UnexpectedStatusCode);
         Ehlo();
-        if (security == "starttls")
+        if (security == SecureSocketOptions.StartTls)
         {
             if (!_extensions.Contains("STARTTLS")) throw new NotSupportedException("The SMTP server does not support the STARTTLS extension.");
             Command("STARTTLS");
