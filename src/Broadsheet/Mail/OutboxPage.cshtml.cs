@@ -30,6 +30,7 @@ public sealed class OutboxPageModel(IMailTransport transport) : PageModel
             var path = Path.Combine(outbox.Folder, Path.GetFileName(file));
             if (!file.EndsWith(".eml") || !System.IO.File.Exists(path)) return NotFound();
             Message = await MimeMessage.LoadAsync(path, ct);
+            HttpContext.Response.RegisterForDispose(Message); // after the page has rendered it
             MessageFile = Path.GetFileName(file);
             return Page();
         }
