@@ -21,14 +21,13 @@ public sealed class EncodedBody
 
     public EncodedBody(PersonalFields text, PersonalFields html)
     {
-        // "=_" never occurs in quoted-printable text, so no line of a part can look like the boundary.
-        Boundary = "=_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+        Boundary = AlternativeLayout.NewBoundary();
         var pieces = new List<Piece>();
         var pending = new ArrayBufferWriter<byte>();
         AddPart(text, "text/plain", pieces, pending);
-        Ascii(pending, "\r\n");
+        Ascii(pending, AlternativeLayout.BetweenParts);
         AddPart(html, "text/html", pieces, pending);
-        Ascii(pending, "\r\n--" + Boundary + "--\r\n");
+        Ascii(pending, AlternativeLayout.Closing(Boundary));
         Flush(pieces, pending);
         _pieces = [.. pieces];
         _fixedLength = _pieces.Sum(p => p.Wire?.Length ?? 0);
@@ -66,7 +65,7 @@ public sealed class EncodedBody
 
     private void AddPart(PersonalFields part, string mediaType, List<Piece> pieces, ArrayBufferWriter<byte> pending)
     {
-        Ascii(pending, $"--{Boundary}\r\nContent-Type: {mediaType}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
+        Ascii(pending, AlternativeLayout.PartHeader(Boundary, mediaType));
         for (var i = 0; i < part.Literals.Count; i++)
         {
             QuotedPrintable.Encode(Encoding.UTF8.GetBytes(part.Literals[i]), pending);

@@ -3,11 +3,12 @@ using MimeKit;
 namespace Broadsheet.Delivery;
 
 /// <summary>
-/// The body of a newsletter message, already encoded to its final bytes (7-bit, CRLF, short lines), carrying the
+/// The body of a message, already encoded to its final bytes (7-bit, CRLF, short lines), carrying the
 /// message's header fields as they were written, folded and signed. MimeKit writes the headers and this entity
 /// writes its bytes as they are: building a MIME tree per recipient and letting MailKit prepare, measure and
-/// serialise it cost more than everything else in a send together. The bytes live in the sending connection's
-/// <see cref="MessageBuffers"/>, so a message made with it is valid until that connection builds its next one.
+/// serialise it cost more than everything else in a send together. The bytes live in a buffer its maker reuses (a
+/// sending connection's <see cref="MessageBuffers"/>, the mail worker's body buffer), so a message made with it is
+/// valid until its maker builds the next one.
 /// </summary>
 public sealed class PreparedBody : MimeEntity
 {
