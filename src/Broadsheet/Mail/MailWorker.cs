@@ -180,10 +180,13 @@ public sealed class MailWorker(
     {
         if (sent.Count == 0) return;
         var now = DateTime.UtcNow;
+        // The bodies go with it: a sent message's record is who, what kind, when and its Message-Id, and the bodies
+        // (a live confirmation link among them) are kept nowhere they are not needed. The row's new version is then a
+        // few hundred bytes instead of some kilobytes: on PostgreSQL that was a sixth of its work per sign-up.
         using var gate = await writeGate.EnterAsync(db, CancellationToken.None);
         await db.OutboundEmails.Where(m => sent.Contains(m.Id)).ExecuteUpdateAsync(u => u
             .SetProperty(m => m.Status, OutboundEmailStatus.Sent).SetProperty(m => m.SentAt, now).SetProperty(m => m.LastError, (string?)null)
-            .SetProperty(m => m.Attempts, m => m.Attempts + 1)
+            .SetProperty(m => m.Attempts, m => m.Attempts + 1).SetProperty(m => m.HtmlBody, "").SetProperty(m => m.TextBody, "")
             .SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null), CancellationToken.None);
         sent.Clear();
     }

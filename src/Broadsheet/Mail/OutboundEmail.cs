@@ -14,7 +14,14 @@ public class OutboundEmail
     /// </summary>
     public long? SubscriberId { get; set; }
     public required string Subject { get; set; }
+
+    /// <summary>
+    /// The bodies are emptied once the message is sent: they are needed only to send it (and again while it waits
+    /// for a retry, or after it failed), and a confirmation's body holds a live link.
+    /// </summary>
     public required string HtmlBody { get; set; }
+
+    /// <summary>Emptied once sent, as <see cref="HtmlBody"/>.</summary>
     public required string TextBody { get; set; }
 
     /// <summary>Fixed when queued so that a retried message keeps its identity.</summary>
