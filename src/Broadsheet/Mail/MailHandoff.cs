@@ -46,6 +46,9 @@ public sealed class MailHandoff(MailSignal signal)
         signal.Notify();
     }
 
+    /// <summary>How many handed messages wait for the worker.</summary>
+    public int Waiting => _waiting.Count;
+
     /// <summary>Nothing was committed: the claim was never stored, give the room back.</summary>
     public void Cancel(IReadOnlyList<OutboundEmail> mail) => Interlocked.Add(ref _held, -mail.Count);
 
