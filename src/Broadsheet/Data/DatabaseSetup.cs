@@ -27,6 +27,10 @@ public static class DatabaseSetup
                 // We keep no session state on connections, so skip the reset (DISCARD ALL) each time one returns to the pool.
                 var npgsql = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
                 if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) npgsql.NoResetOnClose = true;
+                // Statements run again and again (the mail worker's, the pages' look-ups) are prepared on each pooled
+                // connection after a few uses, so PostgreSQL stops parsing and planning them every time. EF Core names
+                // every column it reads, so a later migration cannot change a prepared statement's result type.
+                if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) npgsql.MaxAutoPrepare = 64;
                 builder.Services.AddDbContextPool<BroadsheetDb, PostgresBroadsheetDb>(o => o.UseNpgsql(npgsql.ConnectionString));
                 break;
             case "sqlite":
