@@ -64,7 +64,9 @@ pg_ms() {
   main=$(head -n 1 "$work/pg/postmaster.pid")
   {
     awk -v t="$tick" '{printf "%d\n", ($14 + $15 + $16 + $17) * 1000 / t}' "/proc/$main/stat"
-    for p in $(pgrep -P "$main"); do [ -r "/proc/$p/stat" ] && cpu_ms "$p" && echo; done
+    # A child may end between pgrep and the read (a backend, an autovacuum worker): its time then shows with the ended ones.
+    # "|| true": under set -e and pipefail, a failed last read made the whole script stop without a word.
+    for p in $(pgrep -P "$main"); do { cpu_ms "$p" && echo; } 2>/dev/null || true; done
   } | awk '{s += $1} END {printf "%d", s}'
 }
 # busy_ms: CPU time of the whole machine, every process and the kernel (all but idle and I/O wait), in ms.
