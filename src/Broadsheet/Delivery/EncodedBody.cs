@@ -25,9 +25,9 @@ public sealed class EncodedBody
         var pieces = new List<Piece>();
         var pending = new ArrayBufferWriter<byte>();
         AddPart(text, "text/plain", pieces, pending);
-        Ascii(pending, AlternativeLayout.BetweenParts);
+        AlternativeLayout.WriteBetweenParts(pending);
         AddPart(html, "text/html", pieces, pending);
-        Ascii(pending, AlternativeLayout.Closing(Boundary));
+        AlternativeLayout.WriteClosing(pending, Boundary);
         Flush(pieces, pending);
         _pieces = [.. pieces];
         _fixedLength = _pieces.Sum(p => p.Wire?.Length ?? 0);
@@ -65,7 +65,7 @@ public sealed class EncodedBody
 
     private void AddPart(PersonalFields part, string mediaType, List<Piece> pieces, ArrayBufferWriter<byte> pending)
     {
-        Ascii(pending, AlternativeLayout.PartHeader(Boundary, mediaType));
+        AlternativeLayout.WritePartHeader(pending, Boundary, mediaType);
         for (var i = 0; i < part.Literals.Count; i++)
         {
             QuotedPrintable.Encode(Encoding.UTF8.GetBytes(part.Literals[i]), pending);
@@ -83,6 +83,4 @@ public sealed class EncodedBody
         pieces.Add(new Piece(pending.WrittenSpan.ToArray(), canonical.WrittenSpan.ToArray(), null, 0));
         pending.ResetWrittenCount();
     }
-
-    private static void Ascii(ArrayBufferWriter<byte> output, string text) => output.Write(Encoding.ASCII.GetBytes(text));
 }

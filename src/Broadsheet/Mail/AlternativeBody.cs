@@ -23,15 +23,15 @@ public static class AlternativeBody
     {
         buffer.ResetWrittenCount();
         AddPart(text, "text/plain", buffer);
-        Ascii(buffer, AlternativeLayout.BetweenParts);
+        AlternativeLayout.WriteBetweenParts(buffer);
         AddPart(html, "text/html", buffer);
-        Ascii(buffer, AlternativeLayout.Closing(Boundary));
+        AlternativeLayout.WriteClosing(buffer, Boundary);
         return new PreparedBody(new ContentType("multipart", "alternative") { Boundary = Boundary }, [], buffer.WrittenMemory);
     }
 
     private static void AddPart(string content, string mediaType, ArrayBufferWriter<byte> buffer)
     {
-        Ascii(buffer, AlternativeLayout.PartHeader(Boundary, mediaType));
+        AlternativeLayout.WritePartHeader(buffer, Boundary, mediaType);
         var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(content.Length));
         try
         {
@@ -42,11 +42,5 @@ public static class AlternativeBody
         {
             ArrayPool<byte>.Shared.Return(utf8);
         }
-    }
-
-    private static void Ascii(ArrayBufferWriter<byte> buffer, string text)
-    {
-        var span = buffer.GetSpan(text.Length);
-        buffer.Advance(Encoding.ASCII.GetBytes(text, span));
     }
 }
