@@ -54,6 +54,19 @@ start_app() {
 }
 stop_app() { kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; }
 
+# start_sink: Postfix's smtp-sink on a free loopback port, accepting every message and keeping none; sets sink_port,
+# sink_pid and sink_mail (the app's settings for sending into it).
+start_sink() {
+  local as=()
+  sink_port=$(free_port 2525)
+  [ "$(id -u)" -eq 0 ] && as=(-u nobody) # smtp-sink refuses to run as root
+  /usr/sbin/smtp-sink "${as[@]}" "127.0.0.1:$sink_port" 1000 &
+  sink_pid=$!
+  pids+=("$sink_pid")
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$sink_port") 2>/dev/null && break; sleep 0.1; done
+  sink_mail=(--Mail:Transport=smtp --Mail:Smtp:Host=127.0.0.1 --Mail:Smtp:Port="$sink_port")
+}
+
 # CPU the app process used (user + system, ms): with the operation count it shows whether the app is CPU-bound.
 tick=$(getconf CLK_TCK)
 cpu_ms() { awk -v t="$tick" '{printf "%d", ($14 + $15) * 1000 / t}' "/proc/$1/stat"; }

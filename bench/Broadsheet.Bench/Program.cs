@@ -7,6 +7,7 @@ using Broadsheet.Bench;
 //   Broadsheet.Bench raw-signup-postgres --connection "Host=...;Database=..." [--newsletter morning-briefing]
 //   Broadsheet.Bench raw-signup-sqlite   --app-file /path/broadsheet.db --file /path/signup-floor.db [--newsletter morning-briefing]
 //   Broadsheet.Bench signups       --url http://127.0.0.1:PORT [--name signups-postgres] [--newsletter morning-briefing]
+//                                  [--queue-connection "Host=..." | --queue-file /path/broadsheet.db]  (the app's mail backlog right after the window, as a NOTE line)
 // Common: --clients 32 --seconds 15 --warmup 3
 //   Broadsheet.Bench make-csv      --file rows.csv --rows 1000000 [--prefix reader]
 //   Broadsheet.Bench import        --url ... --token ADMIN_TOKEN --file rows.csv --pid APP_PID --name import-postgres [--limit 600]
@@ -78,4 +79,11 @@ Console.Error.WriteLine($"{result.Name}: {result.PerSecond:F0}/s over {result.Se
                         $"p50 {result.P50Ms:F1} ms, p99 {result.P99Ms:F1} ms, {result.Ok} ok, {result.Errors} errors" +
                         (result.FirstError is null ? "" : $" (first: {result.FirstError})"));
 Console.WriteLine(result.ToLine());
+if (args[0] == "signups" && (options.ContainsKey("queue-connection") || options.ContainsKey("queue-file")))
+{
+    var (queued, all) = options.ContainsKey("queue-connection")
+        ? await MailBacklog.PostgresAsync(Option("queue-connection"))
+        : await MailBacklog.SqliteAsync(Option("queue-file"));
+    Console.WriteLine($"NOTE\t{result.Name}: mail not yet sent right after the window: {queued:N0} of the {all:N0} messages queued since the app started");
+}
 return result.Errors > 0 && result.Ok == 0 ? 1 : 0;

@@ -16,6 +16,12 @@ public sealed class MailOptions
     /// <summary>A message still failing transiently after this many attempts is marked failed.</summary>
     public int MaxAttempts { get; set; } = 20;
 
+    /// <summary>
+    /// How many batches of transactional mail the worker may send at once, each over its own relay connection: one
+    /// sender, and up to this many less one helpers while mail piles up (under a burst of sign-ups one falls behind).
+    /// </summary>
+    public int Senders { get; set; } = 4;
+
     /// <summary>How often the worker looks for due mail when nothing wakes it.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

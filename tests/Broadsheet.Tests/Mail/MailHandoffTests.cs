@@ -2,6 +2,7 @@ using Broadsheet.Mail;
 using Broadsheet.Tests.Infrastructure;
 using Broadsheet.Tests.Signup;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Broadsheet.Tests.Mail;
 
@@ -14,7 +15,8 @@ public abstract class MailHandoffTests(DatabaseKind kind)
     [Fact]
     public async Task Handed_mail_is_stored_claimed_by_this_node_and_a_clean_stop_gives_the_unsent_back()
     {
-        await using var app = await ExtraApp.StartAsync(kind, new Dictionary<string, string?> { ["Mail:Smtp:Timeout"] = "00:00:30" });
+        // One sender, so that the three later confirmations wait while the first is held at the relay.
+        await using var app = await ExtraApp.StartAsync(kind, new Dictionary<string, string?> { ["Mail:Smtp:Timeout"] = "00:00:30", ["Mail:Senders"] = "1" });
         using var relayHolds = new ManualResetEventSlim();
         using var atRelay = new SemaphoreSlim(0);
         app.Smtp!.Reply = _ =>
@@ -56,6 +58,30 @@ public abstract class MailHandoffTests(DatabaseKind kind)
         {
             relayHolds.Set();
         }
+    }
+
+    [Fact]
+    public async Task A_backlog_queued_in_the_database_is_sent_in_one_go_not_a_batch_per_poll()
+    {
+        // Polls an hour apart: only the worker's own carrying on can send more than the first batch in time.
+        await using var app = await ExtraApp.StartAsync(kind, new Dictionary<string, string?> { ["Mail:PollInterval"] = "01:00:00" });
+        var addresses = Enumerable.Range(0, 157).Select(_ => TestData.NewEmail("backlog")).ToList();
+        await using (var scope = app.Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Broadsheet.Data.BroadsheetDb>();
+            var queue = scope.ServiceProvider.GetRequiredService<MailQueue>();
+            var values = new Dictionary<string, string> { ["confirm_url"] = "https://news.example/confirm", ["site_name"] = "Test" };
+            foreach (var address in addresses) queue.Add(db, "confirm", address, values);
+            await db.SaveChangesAsync();
+            queue.Wake();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && addresses.Any(a => !app.Smtp!.To(a).Any())) await Task.Delay(100);
+        Assert.Equal(addresses.Count, addresses.Count(a => app.Smtp!.To(a).Any()));
+        var records = await MailToAsync(app.Server, addresses);
+        Assert.Equal(addresses.Count, records.Count);
+        Assert.All(records, m => Assert.Equal(OutboundEmailStatus.Sent, m.Status));
     }
 
     private static Task<List<OutboundEmail>> MailToAsync(BroadsheetServer server, IEnumerable<string> addresses)
