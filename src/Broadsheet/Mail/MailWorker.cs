@@ -17,12 +17,6 @@ public sealed class MailWorker(
 {
     private const int BatchSize = 50;
 
-    /// <summary>
-    /// Sent messages are recorded in one statement per this many (a batch): after a crash at most this many are sent
-    /// twice. Recording every few messages instead kept the worker waiting on the database so often that under a burst
-    /// of sign-ups it fell behind.
-    /// </summary>
-    private const int SaveEvery = BatchSize;
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
 
     /// <summary>How long a busy worker waits for a fuller batch of handed mail: about a batch at 2,500 sign-ups/s.</summary>
@@ -143,53 +137,73 @@ public sealed class MailWorker(
         return batch.Count;
     }
 
+    /// <summary>
+    /// Sends a batch, then records it: sent in one statement (so after a crash at most a batch is sent twice),
+    /// failures one by one, and on shutdown the untried rest handed back so the next start need not wait for the claim.
+    /// </summary>
     private async Task SendAsync(BroadsheetDb db, List<OutboundEmail> batch, CancellationToken ct)
     {
-        var from = MailboxAddress.Parse(options.Value.From);
+        // The session blocks (with a pipelining relay one round trip per message, each message's end going out with
+        // the next one's envelope), so a batch goes from a thread of its own rather than holding a pool thread.
+        var outcome = await Task.Factory.StartNew(() => SendBlocking(batch, ct), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await RecordSentAsync(db, outcome.Sent);
+        foreach (var (email, error) in outcome.Failed) await RecordFailureAsync(db, email, error);
+        if (outcome.Tried < batch.Count)
+        {
+            await ReleaseAsync(db, batch.Skip(outcome.Tried).Select(m => m.Id).ToList());
+            ct.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>What became of a batch at the relay: the ids sent, the failures, and how many were tried (the rest were not).</summary>
+    private sealed record BatchOutcome(List<long> Sent, List<(OutboundEmail Email, Exception Error)> Failed, int Tried);
+
+    private BatchOutcome SendBlocking(List<OutboundEmail> batch, CancellationToken ct)
+    {
+        var writer = _message ??= new TransactionalMessage(MailboxAddress.Parse(options.Value.From));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16 * 1024); // each message in turn: sent before the next is written
+        var sent = new List<long>(batch.Count);
+        var failed = new List<(OutboundEmail, Exception)>();
         IMailSession? session = null;
-        var sent = new List<long>(SaveEvery);
-        var body = new System.Buffers.ArrayBufferWriter<byte>(16 * 1024); // each message's body, reused: it is sent before the next is made
-        var done = 0;
+        var tried = 0;
         try
         {
-            foreach (var email in batch)
+            for (; tried < batch.Count && !ct.IsCancellationRequested; tried++)
             {
+                var email = batch[tried];
                 try
                 {
-                    session ??= await transport.OpenAsync(ct);
-                    // Disposed at once: MimeKit's messages and parts have finalizers, so an undisposed one survives its
-                    // first collection with all its buffers. Under a burst of sign-ups those were most of what each
-                    // collection copied (about 20 MB), and the copying was the sign-ups' slowest milliseconds.
-                    using var message = ToMime(email, from, body);
-                    await session.SendAsync(message, ct);
+                    session ??= transport.Open(ct);
+                    var message = writer.Write(email, buffer);
+                    (string, string)? next = tried + 1 < batch.Count ? (writer.EnvelopeFrom, batch[tried + 1].ToAddress) : null;
+                    session.Send(message.Span, writer.EnvelopeFrom, email.ToAddress, next, ct);
                     sent.Add(email.Id);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                catch (Exception) when (ct.IsCancellationRequested)
                 {
-                    await RecordFailureAsync(db, email, ex);
-                    if (SmtpFailures.IsConnectionProblem(ex) && session is not null)
+                    break; // shutting down mid-message: it counts as untried and is handed back
+                }
+                catch (Exception ex)
+                {
+                    failed.Add((email, ex));
+                    // A broken connection, or one that still waits for a message whose envelope went ahead: a new one.
+                    if (SmtpFailures.IsConnectionProblem(ex) || session is PipelinedSmtpSession { HasAnnounced: true })
                     {
-                        await session.DisposeAsync();
+                        session?.Close();
                         session = null;
                     }
                 }
-                done++;
-                if (sent.Count == SaveEvery) await RecordSentAsync(db, sent);
             }
-            await RecordSentAsync(db, sent);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // Shutting down: record what was sent, and hand back the rest so the next start need not wait for the claim to run out.
-            await RecordSentAsync(db, sent);
-            await ReleaseAsync(db, batch.Skip(done).Select(m => m.Id).ToList());
-            throw;
         }
         finally
         {
-            if (session is not null) await session.DisposeAsync();
+            session?.Close();
         }
+        return new BatchOutcome(sent, failed, tried);
     }
+
+    private TransactionalMessage? _message;
 
     /// <summary>On shutdown, releases the claims of handed mail not yet sent, so any node sends it at once instead of after the claim.</summary>
     private async Task HandBackAsync()
@@ -277,22 +291,5 @@ public sealed class MailWorker(
             .SetProperty(m => m.Status, status).SetProperty(m => m.NextAttemptAt, next).SetProperty(m => m.LastError, error)
             .SetProperty(m => m.Attempts, attempt)
             .SetProperty(m => m.ClaimedUntil, (DateTime?)null).SetProperty(m => m.ClaimToken, (Guid?)null), CancellationToken.None);
-    }
-
-    /// <summary>The message of <paramref name="email"/>, its body encoded into <paramref name="body"/>.</summary>
-    internal static MimeMessage ToMime(OutboundEmail email, MailboxAddress from, System.Buffers.ArrayBufferWriter<byte> body)
-    {
-        // Built from an empty header list: the parameterless constructor makes a Message-Id of its own (from the
-        // system's cryptographic random source, about 2 % of the app's CPU under a burst of sign-ups) only to be
-        // replaced by the queued one.
-        var message = new MimeMessage(Enumerable.Empty<Header>());
-        message.From.Add(new MailboxAddress(from.Name, from.Address)); // a shared address would keep every message alive (MimeKit subscribes to it)
-        message.Date = new DateTimeOffset(email.CreatedAt, TimeSpan.Zero);
-        message.Subject = email.Subject;
-        message.MessageId = email.MessageId;
-        message.To.Add(MailboxAddress.Parse(email.ToAddress));
-        message.Headers.Add("Auto-Submitted", "auto-generated");
-        message.Body = AlternativeBody.Create(email.TextBody, email.HtmlBody, body);
-        return message;
     }
 }

@@ -19,7 +19,7 @@ namespace Broadsheet.Mail;
 /// MailKit's <c>Send</c> waits for the reply to each message's end before it starts the next message, two round
 /// trips per message, and runs every message through its MIME writer and dot-stuffing filter: measured here it cost
 /// the app about 150 µs of CPU per 20 KB message (and the relay more wake-ups), against about 40 for this.
-/// Transactional mail still goes through MailKit (<see cref="SmtpTransport.Session"/>).
+/// Transactional mail goes the same way (<see cref="MailWorker"/>).
 /// </remarks>
 public sealed class PipelinedSmtpSession : IMailSession
 {
@@ -305,19 +305,6 @@ public sealed class PipelinedSmtpSession : IMailSession
         Send(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), sender.Address, recipient.Address, null, ct);
     }
 
-    public Task SendAsync(MimeMessage message, CancellationToken ct)
-    {
-        Send(message, message.From.Mailboxes.First(), message.To.Mailboxes.First(), ct);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Blocking, like every call of this session: it belongs to a send engine thread.</summary>
-    public Task SendAsync(MimeMessage message, MailboxAddress sender, MailboxAddress recipient, CancellationToken ct)
-    {
-        Send(message, sender, recipient, ct);
-        return Task.CompletedTask;
-    }
-
     /// <summary>QUIT when the conversation is in step (nothing announced, no failure), then the socket closes; never throws.</summary>
     public void Close()
     {
@@ -340,11 +327,5 @@ public sealed class PipelinedSmtpSession : IMailSession
             _stream.Dispose();
             _socket.Dispose();
         }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Close();
-        return ValueTask.CompletedTask;
     }
 }
