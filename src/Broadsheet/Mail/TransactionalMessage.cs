@@ -24,13 +24,36 @@ public sealed class TransactionalMessage(MailboxAddress from)
         output.ResetWrittenCount();
         output.Write(_fromHeader);
         Ascii(output, $"Date: {DateUtils.FormatDate(new DateTimeOffset(email.CreatedAt, TimeSpan.Zero))}\r\n");
-        output.Write(HeaderBytes(HeaderId.Subject, email.Subject));
+        output.Write(SubjectBytes(email.Subject));
         Ascii(output, $"Message-Id: <{email.MessageId}>\r\n");
-        output.Write(HeaderBytes(HeaderId.To, email.ToAddress));
+        if (PlainAddress(email.ToAddress)) Ascii(output, $"To: {email.ToAddress}\r\n");
+        else output.Write(HeaderBytes(HeaderId.To, email.ToAddress));
         Ascii(output, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
         AlternativeBody.Write(email.TextBody, email.HtmlBody, output);
         return output.WrittenMemory;
     }
+
+    // A site's subjects are few ("Confirm your subscription to …" per newsletter), and formatting one is most of a
+    // message's header work, so each is formatted once; the cache starts over if a template makes many.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _subjects = new();
+
+    private byte[] SubjectBytes(string subject)
+    {
+        if (_subjects.TryGetValue(subject, out var bytes)) return bytes;
+        if (_subjects.Count >= 1000) _subjects.Clear();
+        return _subjects[subject] = HeaderBytes(HeaderId.Subject, subject);
+    }
+
+    private static readonly SearchValues<char> AddressChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+-/=?^_`{|}~@");
+
+    /// <summary>
+    /// An address MimeKit would write as it is: one '@', only atom characters and dots (what the sign-up rule lets
+    /// through; a punycode domain included), short enough for one line. Anything else is formatted by MimeKit.
+    /// </summary>
+    private static bool PlainAddress(string address) =>
+        address.Length <= 72 && !address.AsSpan().ContainsAnyExcept(AddressChars) && address.IndexOf('@') is > 0 and var at &&
+        at == address.LastIndexOf('@') && at < address.Length - 1 && !address.StartsWith('.') && !address.Contains("..") && address[at - 1] != '.';
 
     /// <summary>"Name: value" as MimeKit formats the header for the wire (RFC 2047 words, folding, address syntax).</summary>
     private static byte[] HeaderBytes(HeaderId id, string value)

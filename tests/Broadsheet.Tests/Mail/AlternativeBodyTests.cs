@@ -52,6 +52,21 @@ public sealed class AlternativeBodyTests
         Assert.DoesNotContain('\n', headers.Replace("\r\n", ""));
     }
 
+    [Theory]
+    [InlineData("reader@example.com")]
+    [InlineData("o'brien+news@xn--bcher-kva.example")]
+    [InlineData("\"quoted local\"@example.com")]
+    [InlineData("averyveryveryveryveryveryveryveryveryveryverylonglocalpart@averyveryverylongdomain.example")]
+    public void The_recipient_reads_back_as_its_address_whichever_way_it_is_written(string address)
+    {
+        var writer = new TransactionalMessage(MailboxAddress.Parse("news@news.example"));
+        var buffer = new ArrayBufferWriter<byte>();
+        var message = Load(writer.Write(Email("text", "<p>html</p>", to: address), buffer));
+        Assert.Equal(MailboxAddress.Parse(address).Address, message.To.Mailboxes.Single().Address);
+        // The same subject twice comes from the writer's cache: the second message must read back the same.
+        Assert.Equal("Confirm", Load(writer.Write(Email("text", "<p>html</p>", to: address), buffer)).Subject);
+    }
+
     [Fact]
     public void The_second_message_made_in_a_buffer_holds_only_its_own_body()
     {
