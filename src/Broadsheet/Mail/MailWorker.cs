@@ -9,7 +9,8 @@ namespace Broadsheet.Mail;
 /// Sends queued transactional mail. State lives only in the database: a message is claimed for a few minutes,
 /// sent, then marked; a crash mid-send leaves the claim to expire and the message is sent again later. Mail this node
 /// queued arrives already claimed through <see cref="MailHandoff"/>; everything else (other writers' mail, retries,
-/// claims that ran out) is claimed from the table on a wake-up or every <see cref="MailOptions.PollInterval"/>.
+/// claims that ran out) is claimed from the table on a wake-up or every <see cref="MailOptions.PollInterval"/>, and
+/// again at once while claims come back full.
 /// </summary>
 public sealed class MailWorker(
     IServiceScopeFactory scopes, IMailTransport transport, MailSignal signal, MailHandoff handoff, SqliteWriteGate writeGate,
@@ -27,6 +28,9 @@ public sealed class MailWorker(
 
     /// <summary>Whether the last claim from the table came back full, i.e. more is due there.</summary>
     private volatile bool _dueBacklog;
+
+    /// <summary>Writes each message's bytes; made on first use, from <see cref="MailOptions.From"/>.</summary>
+    private TransactionalMessage? _message;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -202,8 +206,6 @@ public sealed class MailWorker(
         }
         return new BatchOutcome(sent, failed, tried);
     }
-
-    private TransactionalMessage? _message;
 
     /// <summary>On shutdown, releases the claims of handed mail not yet sent, so any node sends it at once instead of after the claim.</summary>
     private async Task HandBackAsync()
