@@ -8,6 +8,7 @@ using Broadsheet.Bench;
 //   Broadsheet.Bench raw-signup-sqlite   --app-file /path/broadsheet.db --file /path/signup-floor.db [--newsletter morning-briefing]
 //   Broadsheet.Bench signups       --url http://127.0.0.1:PORT [--name signups-postgres] [--newsletter morning-briefing]
 //                                  [--queue-connection "Host=..." | --queue-file /path/broadsheet.db]  (the app's mail backlog right after the window, as a NOTE line)
+//   Broadsheet.Bench mail-backlog  --name signups-postgres --queue-connection "Host=..." | --queue-file /path/broadsheet.db  (that NOTE line alone, after a wrk window)
 // Common: --clients 32 --seconds 15 --warmup 3
 //   Broadsheet.Bench make-csv      --file rows.csv --rows 1000000 [--prefix reader]
 //   Broadsheet.Bench import        --url ... --token ADMIN_TOKEN --file rows.csv --pid APP_PID --name import-postgres [--limit 600]
@@ -16,7 +17,7 @@ using Broadsheet.Bench;
 //   Broadsheet.Bench send          --url ... --token ADMIN_TOKEN --newsletter SLUG --pid APP_PID --name send-plain [--articles 12] [--limit 600]
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Broadsheet.Bench raw-postgres|raw-sqlite|raw-signup-postgres|raw-signup-sqlite|signups|make-csv|import|raw-bulk-sqlite|list|send [--option value]...");
+    Console.Error.WriteLine("usage: Broadsheet.Bench raw-postgres|raw-sqlite|raw-signup-postgres|raw-signup-sqlite|signups|mail-backlog|make-csv|import|raw-bulk-sqlite|list|send [--option value]...");
     return 2;
 }
 
@@ -44,6 +45,9 @@ switch (args[0])
         Console.Error.WriteLine($"{send.Name}: {send.Sent:N0} messages (~{send.MessageBytes / 1024} KB) in {send.Seconds:F1} s = {send.PerSecond:F0}/s, {send.Failed} failed, " +
                                 $"app RSS {send.StartKb / 1024} MB before, peak {send.PeakKb / 1024} MB; {send.Status}");
         Console.WriteLine(send.ToLine());
+        return 0;
+    case "mail-backlog":
+        await PrintBacklogAsync(Option("name"));
         return 0;
     case "import" or "raw-bulk-sqlite":
         var import = args[0] == "import"
@@ -80,10 +84,13 @@ Console.Error.WriteLine($"{result.Name}: {result.PerSecond:F0}/s over {result.Se
                         (result.FirstError is null ? "" : $" (first: {result.FirstError})"));
 Console.WriteLine(result.ToLine());
 if (args[0] == "signups" && (options.ContainsKey("queue-connection") || options.ContainsKey("queue-file")))
+    await PrintBacklogAsync(result.Name);
+return result.Errors > 0 && result.Ok == 0 ? 1 : 0;
+
+async Task PrintBacklogAsync(string name)
 {
     var (queued, all) = options.ContainsKey("queue-connection")
         ? await MailBacklog.PostgresAsync(Option("queue-connection"))
         : await MailBacklog.SqliteAsync(Option("queue-file"));
-    Console.WriteLine($"NOTE\t{result.Name}: mail not yet sent right after the window: {queued:N0} of the {all:N0} messages queued since the app started");
+    Console.WriteLine($"NOTE\t{name}: mail not yet sent right after the window: {queued:N0} of the {all:N0} messages queued since the app started");
 }
-return result.Errors > 0 && result.Ok == 0 ? 1 : 0;
