@@ -37,6 +37,7 @@ public static class DatabaseSetup
                 if (string.IsNullOrWhiteSpace(connectionString))
                     connectionString = $"Data Source={Path.Combine(dataPath, "broadsheet.db")}";
                 builder.Services.AddDbContextPool<BroadsheetDb, SqliteBroadsheetDb>(o => o.UseSqlite(connectionString).AddInterceptors(SqliteBusyTimeout.Instance));
+                builder.Services.AddHostedService(sp => new SqliteCheckpointer(connectionString, sp.GetRequiredService<ILogger<SqliteCheckpointer>>()));
                 break;
             default:
                 throw new InvalidOperationException($"Database:Provider must be 'sqlite' or 'postgres', not '{provider}'.");
@@ -60,11 +61,20 @@ public static class DatabaseSetup
 
 /// <summary>
 /// Lets SQLite itself wait (in short steps) for the write lock when another connection holds it, instead of failing
-/// at once and leaving Microsoft.Data.Sqlite to retry every 150 ms.
+/// at once and leaving Microsoft.Data.Sqlite to retry every 150 ms; and leaves checkpoints to <see cref="SqliteCheckpointer"/>.
 /// </summary>
+/// <remarks>
+/// Set through the C API on every open: a PRAGMA here was a statement compiled on every use of a connection. A
+/// writer copies the log into the database itself only when the log passes <see cref="BackstopPages"/> pages, which
+/// the checkpointer keeps it from reaching; by default that copy and its sync ran inside a writer's commit, every
+/// 1,000 pages, with every other writer waiting.
+/// </remarks>
 public sealed class SqliteBusyTimeout : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
 {
     public static readonly SqliteBusyTimeout Instance = new();
+
+    /// <summary>The log size (pages of 4 KB) at which a writer checkpoints after all, should the checkpointer fall behind.</summary>
+    public const int BackstopPages = 4000;
 
     public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData) => Apply(connection);
 
@@ -74,11 +84,12 @@ public sealed class SqliteBusyTimeout : Microsoft.EntityFrameworkCore.Diagnostic
         return Task.CompletedTask;
     }
 
-    private static void Apply(System.Data.Common.DbConnection connection)
+    /// <summary>Applies both settings to an open connection, also to the app's own connections outside EF Core.</summary>
+    public static void Apply(System.Data.Common.DbConnection connection)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA busy_timeout = 5000;";
-        command.ExecuteNonQuery();
+        var handle = ((Microsoft.Data.Sqlite.SqliteConnection)connection).Handle;
+        SQLitePCL.raw.sqlite3_busy_timeout(handle, 5000);
+        SQLitePCL.raw.sqlite3_wal_autocheckpoint(handle, BackstopPages);
     }
 }
 
