@@ -28,6 +28,7 @@ public static class SignupEndpoints
         services.AddScoped<SignupService>();
         // Two shared writes in flight on PostgreSQL let one batch's CPU overlap the other's commit; SQLite has one writer.
         services.AddSingleton(new WriteBatcher<NewSignup>(maxInFlight: DatabaseSetup.OnPostgres(builder.Configuration) ? 2 : 1, maxBatch: 64));
+        services.AddSingleton<NewSignupWriter>();
 
         var allowed = builder.Configuration.GetSection("Signup:AllowedOrigins").Get<string[]>() ?? [];
         services.AddCors(o => o.AddPolicy(CorsPolicy, p => p

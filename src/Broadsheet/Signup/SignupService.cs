@@ -30,7 +30,7 @@ public sealed record SignupResult(SignupState State, SignupProblem Problem = Sig
 /// </summary>
 public sealed class SignupService(
     BroadsheetDb db, MailQueue mail, MailHandoff handoff, SignupTokens tokens, AddressRateLimiter addressLimiter, PublicLinks links,
-    SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, WriteBatcher<NewSignup> batches, ArticleLookup articles, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
+    SuppressionList suppressions, NewsletterDirectory directory, SqliteWriteGate writeGate, NewSignupWriter writer, WriteBatcher<NewSignup> batches, ArticleLookup articles, IOptions<SignupOptions> signupOptions, IOptions<SiteOptions> siteOptions, ILogger<SignupService> logger)
 {
     private const int Attempts = 3;
 
@@ -81,7 +81,7 @@ public sealed class SignupService(
     private async Task<bool> TryNewAddressAsync(string email, List<Newsletter> newsletters, SignupRequest request, CancellationToken ct)
     {
         var options = signupOptions.Value;
-        var optIns = newsletters.Select(n => new NewOptIn(n.Id, n.DoubleOptIn, Guid.NewGuid().ToString("N"))).ToList();
+        var optIns = newsletters.Select(n => new NewOptIn(n.Id, n.DoubleOptIn, ConsentRecord.NewNonce())).ToList();
         var confirmations = newsletters.Zip(optIns).Where(x => x.Second.Pending).Select(x => ConfirmationMail(x.First, email, x.Second.Nonce, null)).ToList(); // the subscriber id comes with the insert
         var signup = new NewSignup(
             email, EmailAddressRule.Key(email), await suppressions.HashAsync(email, ct), Truncate(request.SourceUrl), await SectionOfAsync(request.SourceUrl, ct),
@@ -90,11 +90,7 @@ public sealed class SignupService(
         var stored = false;
         try
         {
-            stored = await batches.WriteAsync(signup, WriteTogetherAsync, async () =>
-            {
-                using (await writeGate.EnterAsync(db, ct))
-                    return await SignupSql.TryInsertNewAsync(db, signup, ct);
-            });
+            stored = await batches.WriteAsync(signup, WriteTogetherAsync, () => writer.WriteAsync(db, signup, ct));
         }
         finally
         {
@@ -110,11 +106,7 @@ public sealed class SignupService(
     /// Concurrent new-address sign-ups share one transaction (see <see cref="WriteBatcher{T}"/>); SQLite's gate is taken
     /// once for all of them. Not under this request's token: the others' sign-ups ride on this write.
     /// </summary>
-    private async Task<IReadOnlyList<bool>> WriteTogetherAsync(IReadOnlyList<NewSignup> signups)
-    {
-        using (await writeGate.EnterAsync(db, CancellationToken.None))
-            return await SignupSql.TryInsertNewAsync(db, signups, CancellationToken.None);
-    }
+    private Task<IReadOnlyList<bool>> WriteTogetherAsync(IReadOnlyList<NewSignup> signups) => writer.WriteAsync(db, signups, CancellationToken.None);
 
     private async Task<SignupResult> SignUpOnceAsync(string email, List<Newsletter> newsletters, SignupRequest request, CancellationToken ct)
     {
@@ -261,7 +253,7 @@ public sealed class SignupService(
     /// <summary>An imported pending opt-in has no nonce until its first confirmation link is sent.</summary>
     private async Task<string> GiveNonceAsync(long consentId, CancellationToken ct)
     {
-        var nonce = Guid.NewGuid().ToString("N");
+        var nonce = ConsentRecord.NewNonce();
         await db.Consents.Where(c => c.Id == consentId).ExecuteUpdateAsync(u => u.SetProperty(c => c.Nonce, nonce), ct);
         return nonce;
     }

@@ -22,26 +22,12 @@ public sealed record NewOptIn(int NewsletterId, bool Pending, string Nonce);
 /// The sign-up's hand-written SQL, in one place. Most sign-ups are of new addresses, and through EF Core each cost a
 /// suppression query, a subscriber query, two SaveChanges and a commit: about ten round trips and most of the
 /// request's CPU (change tracking, command batching). Here the whole new-address case is one statement on
-/// PostgreSQL (data-modifying CTEs, so it commits as one unit) and one short transaction of plain commands on SQLite.
-/// It writes only when the address is neither known nor suppressed; otherwise it writes nothing and the caller takes
-/// the general path through EF Core. The tests run both forms.
+/// PostgreSQL (data-modifying CTEs, so it commits as one unit) and one short transaction of prepared commands on
+/// SQLite. It writes only when the address is neither known nor suppressed; otherwise it writes nothing and the caller
+/// takes the general path through EF Core. <see cref="NewSignupWriter"/> chooses the form; the tests run both.
 /// </summary>
 public static class SignupSql
 {
-    /// <summary>
-    /// Stores <paramref name="signup"/> if its address is new and not suppressed, and sets the ids of its mail; false
-    /// (nothing written) otherwise. Mail goes in with whatever claim it carries.
-    /// </summary>
-    public static async Task<bool> TryInsertNewAsync(BroadsheetDb db, NewSignup signup, CancellationToken ct) =>
-        (await TryInsertNewAsync(db, [signup], ct))[0];
-
-    /// <summary>
-    /// The same for several sign-ups in one transaction (one statement on PostgreSQL), each result in order. A later
-    /// sign-up sees the earlier ones' rows, so the second of two identical addresses reports false. Any failure rolls
-    /// back all of them.
-    /// </summary>
-    public static Task<IReadOnlyList<bool>> TryInsertNewAsync(BroadsheetDb db, IReadOnlyList<NewSignup> signups, CancellationToken ct) =>
-        db.OnPostgres ? PostgresAsync(db, signups, ct) : SqliteAsync(db, signups, ct);
 
     // One statement for the whole batch, the sign-ups passed as arrays (ordinal n = position in the batch). A batch
     // used to be one execution of a per-sign-up statement each; pgbench of the two on the app's schema (5 sign-ups per
@@ -90,7 +76,8 @@ public static class SignupSql
         SELECT ARRAY(SELECT n FROM stored), ARRAY(SELECT subscriber FROM stored), ARRAY(SELECT "Id" FROM mail), ARRAY(SELECT "MessageId" FROM mail)
         """;
 
-    private static async Task<IReadOnlyList<bool>> PostgresAsync(BroadsheetDb db, IReadOnlyList<NewSignup> signups, CancellationToken ct)
+    /// <summary>The sign-ups in one statement on PostgreSQL, through the context's pooled connection.</summary>
+    public static async Task<IReadOnlyList<bool>> InsertOnPostgresAsync(BroadsheetDb db, IReadOnlyList<NewSignup> signups, CancellationToken ct)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
@@ -155,84 +142,88 @@ public static class SignupSql
     private static NpgsqlParameter<string?[]> Texts<T>(IEnumerable<T> items, Func<T, string?> value) =>
         new() { TypedValue = [.. items.Select(value)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
 
-    private static async Task<IReadOnlyList<bool>> SqliteAsync(BroadsheetDb db, IReadOnlyList<NewSignup> signups, CancellationToken ct)
+    /// <summary>
+    /// The statements of a new-address sign-up on SQLite, on a connection of their own that stays open with them prepared
+    /// (see <see cref="NewSignupWriter"/>); one transaction per call.
+    /// </summary>
+    public sealed class SqliteSignupCommands : IDisposable
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var stored = new bool[signups.Count];
-        // Prepared once per batch and run for each of its sign-ups: SQLite compiles a statement when a command first
-        // runs, and under a burst that compiling, five statements per sign-up inside the one writer's turn, was time
-        // every other sign-up waited for.
-        await using (var commands = new SqliteSignupCommands((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)tx.GetDbTransaction()))
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _subscriber, _subscription, _consent, _mail;
+
+        public SqliteSignupCommands(string connectionString)
         {
-            for (var i = 0; i < signups.Count; i++) stored[i] = await commands.RunAsync(signups[i], ct);
+            _connection = new SqliteConnection(connectionString);
+            _connection.Open();
+            SqliteBusyTimeout.Apply(_connection);
+            // "WHERE NOT EXISTS" also tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
+            _subscriber = Command("""
+                INSERT INTO "Subscribers" ("Email", "NormalizedEmail", "Attributes", "Status", "Source", "SourceSection", "CreatedAt")
+                SELECT $email, $key, '{}', 'Active', $source, $section, $now
+                WHERE NOT EXISTS (SELECT 1 FROM "Suppressions" WHERE "AddressHash" = $hash)
+                ON CONFLICT DO NOTHING
+                RETURNING "Id"
+                """, "$email", "$key", "$source", "$section", "$now", "$hash");
+            _subscription = Command("""
+                INSERT INTO "Subscriptions" ("SubscriberId", "NewsletterId", "Status", "CreatedAt", "ConfirmedAt", "ConfirmationSentAt")
+                VALUES ($subscriber, $newsletter, $status, $now, $confirmed, $sent)
+                RETURNING "Id"
+                """, "$subscriber", "$newsletter", "$status", "$now", "$confirmed", "$sent");
+            _consent = Command("""
+                INSERT INTO "Consents" ("SubscriptionId", "SubscriberId", "Nonce", "NewsletterId", "Wording", "SourceUrl", "IpAddress", "GivenAt", "ConfirmedAt")
+                VALUES ($subscription, $subscriber, $nonce, $newsletter, $wording, $source, $ip, $now, $confirmed);
+                UPDATE "Subscriptions" SET "CurrentConsentId" = last_insert_rowid() WHERE "Id" = $subscription
+                """, "$subscription", "$subscriber", "$nonce", "$newsletter", "$wording", "$source", "$ip", "$now", "$confirmed");
+            _mail = Command("""
+                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+                VALUES ($kind, $to, $subscriber, $subject, $html, $text, $messageId, 'Queued', 0, $next, $now, $claimedUntil)
+                RETURNING "Id"
+                """, "$kind", "$to", "$subscriber", "$subject", "$html", "$text", "$messageId", "$now", "$next", "$claimedUntil");
         }
-        await tx.CommitAsync(ct);
-        return stored;
-    }
 
-    /// <summary>The statements of one new-address sign-up on SQLite, prepared once and run for each sign-up of a batch.</summary>
-    private sealed class SqliteSignupCommands(SqliteConnection connection, SqliteTransaction transaction) : IAsyncDisposable
-    {
-        // "WHERE NOT EXISTS" also tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
-        private readonly SqliteCommand _subscriber = Command(connection, transaction, """
-            INSERT INTO "Subscribers" ("Email", "NormalizedEmail", "Attributes", "Status", "Source", "SourceSection", "CreatedAt")
-            SELECT $email, $key, '{}', 'Active', $source, $section, $now
-            WHERE NOT EXISTS (SELECT 1 FROM "Suppressions" WHERE "AddressHash" = $hash)
-            ON CONFLICT DO NOTHING
-            RETURNING "Id"
-            """, "$email", "$key", "$source", "$section", "$now", "$hash");
-
-        private readonly SqliteCommand _subscription = Command(connection, transaction, """
-            INSERT INTO "Subscriptions" ("SubscriberId", "NewsletterId", "Status", "CreatedAt", "ConfirmedAt", "ConfirmationSentAt")
-            VALUES ($subscriber, $newsletter, $status, $now, $confirmed, $sent)
-            RETURNING "Id"
-            """, "$subscriber", "$newsletter", "$status", "$now", "$confirmed", "$sent");
-
-        private readonly SqliteCommand _consent = Command(connection, transaction, """
-            INSERT INTO "Consents" ("SubscriptionId", "SubscriberId", "Nonce", "NewsletterId", "Wording", "SourceUrl", "IpAddress", "GivenAt", "ConfirmedAt")
-            VALUES ($subscription, $subscriber, $nonce, $newsletter, $wording, $source, $ip, $now, $confirmed);
-            UPDATE "Subscriptions" SET "CurrentConsentId" = last_insert_rowid() WHERE "Id" = $subscription
-            """, "$subscription", "$subscriber", "$nonce", "$newsletter", "$wording", "$source", "$ip", "$now", "$confirmed");
-
-        private readonly SqliteCommand _mail = Command(connection, transaction, """
-            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
-            VALUES ($kind, $to, $subscriber, $subject, $html, $text, $messageId, 'Queued', 0, $next, $now, $claimedUntil)
-            RETURNING "Id"
-            """, "$kind", "$to", "$subscriber", "$subject", "$html", "$text", "$messageId", "$now", "$next", "$claimedUntil");
-
-        /// <summary>Writes <paramref name="s"/>; false when nothing of it was written (the address exists or is suppressed).</summary>
-        public async Task<bool> RunAsync(NewSignup s, CancellationToken ct)
+        /// <summary>Writes the sign-ups in one transaction, each result in order; any failure rolls back all of them.</summary>
+        public IReadOnlyList<bool> Write(IReadOnlyList<NewSignup> signups)
         {
-            if (await Run(_subscriber, s.Email, s.Key, s.Source, s.SourceSection, s.Now, s.AddressHash).ExecuteScalarAsync(ct) is not long subscriberId)
+            using var tx = _connection.BeginTransaction();
+            _subscriber.Transaction = _subscription.Transaction = _consent.Transaction = _mail.Transaction = tx;
+            var stored = new bool[signups.Count];
+            for (var i = 0; i < signups.Count; i++) stored[i] = Write(signups[i]);
+            tx.Commit();
+            return stored;
+        }
+
+        private bool Write(NewSignup s)
+        {
+            if (Run(_subscriber, s.Email, s.Key, s.Source, s.SourceSection, s.Now, s.AddressHash).ExecuteScalar() is not long subscriberId)
                 return false;
             foreach (var o in s.OptIns)
             {
                 DateTime? confirmed = o.Pending ? null : s.Now;
-                var subscriptionId = (long)(await Run(_subscription, subscriberId, o.NewsletterId, o.Pending ? "Pending" : "Active", s.Now, confirmed,
-                    o.Pending ? s.Now : null).ExecuteScalarAsync(ct))!;
-                await Run(_consent, subscriptionId, subscriberId, o.Nonce, o.NewsletterId, s.Wording, s.Source, s.IpAddress, s.Now, confirmed)
-                    .ExecuteNonQueryAsync(ct);
+                var subscriptionId = (long)Run(_subscription, subscriberId, o.NewsletterId, o.Pending ? "Pending" : "Active", s.Now, confirmed,
+                    o.Pending ? s.Now : null).ExecuteScalar()!;
+                Run(_consent, subscriptionId, subscriberId, o.Nonce, o.NewsletterId, s.Wording, s.Source, s.IpAddress, s.Now, confirmed).ExecuteNonQuery();
             }
             foreach (var m in s.Mail)
             {
-                m.Id = (long)(await Run(_mail, m.Kind, m.ToAddress, subscriberId, m.Subject, m.HtmlBody, m.TextBody, m.MessageId, s.Now,
-                    m.ClaimedUntil ?? s.Now, m.ClaimedUntil).ExecuteScalarAsync(ct))!;
+                m.Id = (long)Run(_mail, m.Kind, m.ToAddress, subscriberId, m.Subject, m.HtmlBody, m.TextBody, m.MessageId, s.Now,
+                    m.ClaimedUntil ?? s.Now, m.ClaimedUntil).ExecuteScalar()!;
                 m.SubscriberId = subscriberId;
             }
             return true;
         }
 
-        public async ValueTask DisposeAsync()
+        public void Dispose()
         {
-            await _subscriber.DisposeAsync();
-            await _subscription.DisposeAsync();
-            await _consent.DisposeAsync();
-            await _mail.DisposeAsync();
+            _subscriber.Dispose();
+            _subscription.Dispose();
+            _consent.Dispose();
+            _mail.Dispose();
+            _connection.Dispose();
         }
 
-        private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, params string[] names)
+        private SqliteCommand Command(string sql, params string[] names)
         {
-            var command = new SqliteCommand(sql, connection, transaction);
+            var command = new SqliteCommand(sql, _connection);
             foreach (var name in names) command.Parameters.Add(new SqliteParameter { ParameterName = name });
             return command;
         }

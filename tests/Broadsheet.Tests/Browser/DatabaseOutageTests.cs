@@ -56,4 +56,25 @@ public sealed class DatabaseOutageTests(ProxiedPostgresApp app) : IClassFixture<
         await reader.ExpectSuccessAsync();
         await Reader.ConfirmationLinkAsync(app.Smtp, email);
     }
+
+    [Fact]
+    public async Task The_first_sign_up_after_an_outage_succeeds_though_the_pooled_connections_died_with_it()
+    {
+        using var client = app.Server.CreateClient();
+        // Several sign-ups at once leave several idle connections in the pool, all of which the outage kills.
+        var warm = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var response = await Signup.SignupHttp.PostApiAsync(client, new { email = TestData.NewEmail("pool-warm"), newsletters = new[] { TestData.Default } });
+            return response.StatusCode;
+        }));
+        Assert.All(warm, s => Assert.Equal(System.Net.HttpStatusCode.OK, s));
+
+        app.Proxy.Stop();
+        app.Proxy.Start();
+        var email = TestData.NewEmail("after-outage");
+        using var first = await Signup.SignupHttp.PostApiAsync(client, new { email, newsletters = new[] { TestData.Default } });
+        Assert.Equal(System.Net.HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("\"success\"", await first.Content.ReadAsStringAsync());
+        await Reader.ConfirmationLinkAsync(app.Smtp, email);
+    }
 }

@@ -3,6 +3,7 @@ using Broadsheet.Mail;
 using Broadsheet.Signup;
 using Broadsheet.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Broadsheet.Tests.Signup;
 
@@ -13,6 +14,8 @@ namespace Broadsheet.Tests.Signup;
 /// </summary>
 public abstract class SharedTransactionTests(AppFixture app)
 {
+    private NewSignupWriter Writer => app.Server.Services.GetRequiredService<NewSignupWriter>();
+
     [Fact]
     public async Task Sixty_four_concurrent_new_sign_ups_each_store_one_of_everything_and_get_their_confirmation()
     {
@@ -47,7 +50,7 @@ public abstract class SharedTransactionTests(AppFixture app)
         var first = await NewSignupAsync(email);
         var second = await NewSignupAsync(email);
 
-        var stored = await app.Server.QueryAsync(db => SignupSql.TryInsertNewAsync(db, [first, second], CancellationToken.None));
+        var stored = await app.Server.QueryAsync(db => Writer.WriteAsync(db, [first, second], CancellationToken.None));
 
         Assert.Equal([true, false], stored);
         var records = await AddressRecords.LoadAsync(app.Server, email);
@@ -64,7 +67,7 @@ public abstract class SharedTransactionTests(AppFixture app)
         var twoNewsletters = await NewSignupAsync(TestData.NewEmail("mixed-two"));
         twoNewsletters = twoNewsletters with { OptIns = [.. twoNewsletters.OptIns, new NewOptIn(singleOptIn, Pending: false, Guid.NewGuid().ToString("N"))] };
         var known = await NewSignupAsync(TestData.NewEmail("mixed-known"));
-        Assert.True(await app.Server.QueryAsync(db => SignupSql.TryInsertNewAsync(db, known, CancellationToken.None)));
+        Assert.True(await app.Server.QueryAsync(db => Writer.WriteAsync(db, known, CancellationToken.None)));
         var knownAgain = await NewSignupAsync(known.Email);
         var suppressed = await NewSignupAsync(TestData.NewEmail("mixed-suppressed"));
         await app.Server.QueryAsync(db =>
@@ -77,7 +80,7 @@ public abstract class SharedTransactionTests(AppFixture app)
         var noMail = (await NewSignupAsync(TestData.NewEmail("mixed-nomail"))) with { Mail = [] };
         NewSignup[] batch = [twoNewsletters, knownAgain, suppressed, plain, repeated, noMail];
 
-        var stored = await app.Server.QueryAsync(db => SignupSql.TryInsertNewAsync(db, batch, CancellationToken.None));
+        var stored = await app.Server.QueryAsync(db => Writer.WriteAsync(db, batch, CancellationToken.None));
 
         Assert.Equal([true, false, false, true, false, true], stored);
         foreach (var signup in new[] { twoNewsletters, plain, noMail })
@@ -113,7 +116,7 @@ public abstract class SharedTransactionTests(AppFixture app)
         try
         {
             await Assert.ThrowsAnyAsync<Exception>(() =>
-                app.Server.QueryAsync(db => SignupSql.TryInsertNewAsync(db, [good, refused, later], CancellationToken.None)));
+                app.Server.QueryAsync(db => Writer.WriteAsync(db, [good, refused, later], CancellationToken.None)));
             foreach (var s in new[] { good, refused, later })
                 Assert.True((await AddressRecords.LoadAsync(app.Server, s.Email)).IsEmpty);
 
@@ -124,8 +127,8 @@ public abstract class SharedTransactionTests(AppFixture app)
                 try
                 {
                     return await app.Server.QueryAsync(db => batcher.WriteAsync(s,
-                        batch => SignupSql.TryInsertNewAsync(db, batch, CancellationToken.None),
-                        () => SignupSql.TryInsertNewAsync(db, s, CancellationToken.None))) ? "stored" : "not stored";
+                        batch => Writer.WriteAsync(db, batch, CancellationToken.None),
+                        () => Writer.WriteAsync(db, s, CancellationToken.None))) ? "stored" : "not stored";
                 }
                 catch (Exception)
                 {
