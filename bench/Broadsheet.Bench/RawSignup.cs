@@ -248,7 +248,7 @@ public static class RawSignup
         public string Ip => "127.0.0.1";
         public string Subject => "Confirm your subscription to The Morning Briefing";
         public DateTime Now { get; } = DateTime.UtcNow;
-        public string Nonce { get; } = Guid.NewGuid().ToString("N");
+        public string Nonce { get; } = Guid.CreateVersion7().ToString("N"); // as the app makes them (ConsentRecord.NewNonce)
         public string MessageId { get; } = $"{Token(9)}.{Token(9)}@localhost";
         public string Html => $"""
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>
