@@ -2,7 +2,6 @@ using Broadsheet.Data;
 using Broadsheet.Mail;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -28,7 +27,6 @@ public sealed record NewOptIn(int NewsletterId, bool Pending, string Nonce);
 /// </summary>
 public static class SignupSql
 {
-
     // One statement for the whole batch, the sign-ups passed as arrays (ordinal n = position in the batch). A batch
     // used to be one execution of a per-sign-up statement each; pgbench of the two on the app's schema (5 sign-ups per
     // transaction) measured about half the PostgreSQL CPU per sign-up this way: the plan is started, and its
