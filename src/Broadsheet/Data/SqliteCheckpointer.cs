@@ -30,9 +30,10 @@ public sealed class SqliteCheckpointer(string connectionString, ILogger<SqliteCh
                 lastLog = log;
                 failing = false;
             }
-            catch (SqliteException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // A passing failure (the disk, the file replaced): writers' backstop still bounds the log. Said once per spell.
+                // A passing failure (the disk, the file replaced): writers' backstop still bounds the log, and a background
+                // service that threw would stop the whole app. Said once per spell.
                 if (!failing) logger.LogWarning("SQLite checkpoint failed, will retry: {Error}", ex.Message);
                 failing = true;
                 ClearConnection();
