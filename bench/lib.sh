@@ -1,7 +1,18 @@
-# Shell functions shared by bench/run and bench/ab-signups (sourced, not run). The caller sets: work (the run's
-# temporary folder), pids (an array of processes to stop at exit), and for start_app: app_dll and repo.
+# Shell functions shared by bench/run, bench/ab-signups and bench/ab-signups-sqlite (sourced, not run). The caller
+# sets: work (the run's temporary folder), pids (an array of processes to stop at exit), and for start_app: app_dll and
+# repo; for wrk_signups: clients.
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+trees=()
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# install_missing PACKAGE...: installs the given Debian packages (none given: nothing to do).
+install_missing() {
+  [ $# -gt 0 ] || return 0
+  echo "Installing $*…"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 free_port() {
@@ -55,8 +66,9 @@ start_app() {
 stop_app() { kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; }
 
 # start_sink: Postfix's smtp-sink on a free loopback port, accepting every message and keeping none; sets sink_port,
-# sink_pid and sink_mail (the app's settings for sending into it).
+# sink_pid and sink_mail (the app's settings for sending into it). Once per run: a second call keeps the first sink.
 start_sink() {
+  [ -z "${sink_pid:-}" ] || return 0
   local as=()
   sink_port=$(free_port 2525)
   [ "$(id -u)" -eq 0 ] && as=(-u nobody) # smtp-sink refuses to run as root
@@ -84,3 +96,39 @@ pg_ms() {
 }
 # busy_ms: CPU time of the whole machine, every process and the kernel (all but idle and I/O wait), in ms.
 busy_ms() { awk -v t="$tick" '$1 == "cpu" {printf "%d", ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / t}' /proc/stat; }
+
+# Sign-ups are driven by wrk (bench/signups.lua: every request a new address, every answer must be 200 "success"),
+# as the article page is. The readers' browsers are not on the server, so their stand-in should take as little of the
+# two cores as it can: the C# load generator made about 7.7 context switches per sign-up against the app's 2.1 (a
+# measurement on 2026-11-27) and took a fifth of the machine.
+# wrk_signups NAME URL SECONDS: prints wrk's RESULT line, in the C# generator's format.
+wrk_signups() { wrk -t2 -c"$clients" -d"$3"s -s "$bench_dir/signups.lua" "$2" -- "$1" "$1-$$-$RANDOM$RANDOM" | grep '^RESULT'; }
+
+# build_revisions REV...: builds the app of each git revision ("." is the working tree as it is) in a temporary
+# worktree under $work; sets dirs, the source folder of each revision in order.
+build_revisions() {
+  local rev dir top
+  top=$(dirname "$bench_dir")
+  dirs=()
+  for rev in "$@"; do
+    dir=$top
+    if [ "$rev" != . ]; then
+      dir="$work/tree-${#dirs[@]}"
+      git -C "$top" worktree add -q --detach "$dir" "$rev"
+      trees+=("$dir")
+    fi
+    echo "Building $rev (Release)…"
+    dotnet build "$dir/src/Broadsheet" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+    dirs+=("$dir")
+  done
+}
+
+# stop_all: stops what the run started (processes, PostgreSQL, worktrees) and removes its folder; the scripts' EXIT trap.
+stop_all() {
+  local pid tree
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_pg
+  for tree in "${trees[@]}"; do git -C "$(dirname "$bench_dir")" worktree remove --force "$tree" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}

@@ -12,8 +12,8 @@ namespace Broadsheet.Data;
 /// </remarks>
 public sealed class SqliteCheckpointer(string connectionString, ILogger<SqliteCheckpointer> logger) : BackgroundService
 {
-    public static readonly TimeSpan Busy = TimeSpan.FromMilliseconds(50);
-    public static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Busy = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(500);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
