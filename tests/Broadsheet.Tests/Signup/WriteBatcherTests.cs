@@ -15,17 +15,24 @@ public sealed class WriteBatcherTests
         public List<string> Alone { get; } = [];
         public Exception? FailBatches { get; set; }
         public TaskCompletionSource? Hold { get; set; }
+        public TaskCompletionSource? HoldBatches { get; set; }
 
         public bool Started(string item)
         {
             lock (this) return Alone.Contains(item);
         }
 
-        public Task<IReadOnlyList<bool>> TogetherAsync(IReadOnlyList<string> items)
+        public async Task<IReadOnlyList<bool>> TogetherAsync(IReadOnlyList<string> items)
         {
             lock (this) Batches.Add([.. items]);
+            if (HoldBatches is { } hold) await hold.Task;
             if (FailBatches is not null) throw FailBatches;
-            return Task.FromResult<IReadOnlyList<bool>>([.. items.Select(i => !i.StartsWith("known"))]);
+            return [.. items.Select(i => !i.StartsWith("known"))];
+        }
+
+        public int BatchCount
+        {
+            get { lock (this) return Batches.Count; }
         }
 
         public Func<Task<bool>> AloneAsync(string item) => async () =>
@@ -148,5 +155,71 @@ public sealed class WriteBatcherTests
         firstHold.SetResult();
         Assert.True(await first);
         Assert.Equal(["first", "second", "third"], writes.Alone);
+    }
+
+    [Fact]
+    public async Task When_enough_writes_wait_behind_busy_slots_they_start_at_once_as_an_extra_batch()
+    {
+        var writes = new Writes();
+        var batcher = new WriteBatcher<string>(maxInFlight: 1, maxBatch: 64, burstInFlight: 2, burstAt: 3);
+        var (first, hold) = await OccupyAsync(batcher, writes, "first");
+
+        var waiting = new[] { "q1", "q2" }.Select(i => batcher.WriteAsync(i, writes.TogetherAsync, writes.AloneAsync(i))).ToList();
+        Assert.Empty(writes.Batches); // two waiting: below the mark, they wait for the slot
+        waiting.Add(batcher.WriteAsync("q3", writes.TogetherAsync, writes.AloneAsync("q3")));
+
+        Assert.All(await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(10)), Assert.True); // while the first is still in flight
+        Assert.Equal(["q1", "q2", "q3"], Assert.Single(writes.Batches));
+        Assert.False(first.IsCompleted);
+
+        // The extra slot was given back: a write arriving now waits for the regular one again.
+        var late = batcher.WriteAsync("late", writes.TogetherAsync, writes.AloneAsync("late"));
+        await Task.Delay(100);
+        Assert.False(late.IsCompleted);
+        hold.SetResult();
+        Assert.True(await first);
+        Assert.True(await late);
+        Assert.Equal(["first", "late"], writes.Alone);
+    }
+
+    [Fact]
+    public async Task An_extra_batch_that_ends_starts_no_small_batch_and_extra_slots_are_capped()
+    {
+        var writes = new Writes();
+        var batcher = new WriteBatcher<string>(maxInFlight: 1, maxBatch: 64, burstInFlight: 2, burstAt: 2);
+        var (first, hold) = await OccupyAsync(batcher, writes, "first");
+        var batchHold = writes.HoldBatches = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var extra = new[] { "e1", "e2" }.Select(i => batcher.WriteAsync(i, writes.TogetherAsync, writes.AloneAsync(i))).ToList();
+        for (var i = 0; i < 500 && writes.BatchCount == 0; i++) await Task.Delay(10);
+        Assert.Equal(["e1", "e2"], Assert.Single(writes.Batches));
+
+        // Two slots busy (the cap): these wait even though they reach the mark.
+        var capped = new[] { "c1", "c2" }.Select(i => batcher.WriteAsync(i, writes.TogetherAsync, writes.AloneAsync(i))).ToList();
+        await Task.Delay(100);
+        Assert.Single(writes.Batches);
+
+        // The extra batch ends with two waiting, the mark: they go in its slot.
+        writes.HoldBatches = null;
+        batchHold.SetResult();
+        Assert.All(await Task.WhenAll(extra), Assert.True);
+        Assert.All(await Task.WhenAll(capped), Assert.True);
+        Assert.Equal(["c1", "c2"], writes.Batches[1]);
+
+        // One waiting, below the mark, when an extra batch ends: the slot is given back and the write waits for the
+        // regular slot instead of going alone at once.
+        batchHold = writes.HoldBatches = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        var again = new[] { "a1", "a2" }.Select(i => batcher.WriteAsync(i, writes.TogetherAsync, writes.AloneAsync(i))).ToList();
+        for (var i = 0; i < 500 && writes.BatchCount < 3; i++) await Task.Delay(10);
+        var single = batcher.WriteAsync("single", writes.TogetherAsync, writes.AloneAsync("single"));
+        writes.HoldBatches = null;
+        batchHold.SetResult();
+        Assert.All(await Task.WhenAll(again), Assert.True);
+        await Task.Delay(100);
+        Assert.False(writes.Started("single"));
+        hold.SetResult();
+        Assert.True(await first);
+        Assert.True(await single);
+        Assert.Equal(["first", "single"], writes.Alone);
     }
 }
