@@ -26,12 +26,11 @@ public static class SignupEndpoints
         services.AddSingleton<AddressRateLimiter>();
         services.AddSingleton<OriginCheck>();
         services.AddScoped<SignupService>();
-        // Two shared writes in flight on PostgreSQL let one batch's CPU overlap the other's commit, and up to two extra
-        // ones start when sixteen sign-ups wait (see WriteBatcher's remarks, and docs/benchmarks.md for the measurements);
-        // SQLite has one writer.
-        var onPostgres = DatabaseSetup.OnPostgres(builder.Configuration);
-        services.AddSingleton(onPostgres
-            ? new WriteBatcher<NewSignup>(maxInFlight: 2, maxBatch: 64, burstInFlight: 4, burstAt: 16)
+        // One shared write at a time, and on PostgreSQL up to three more when twelve sign-ups wait, so that a batch's CPU
+        // overlaps another's commit only when the queue is long enough for a large batch (see WriteBatcher's remarks, and
+        // docs/benchmarks.md for the measurements); SQLite has one writer.
+        services.AddSingleton(DatabaseSetup.OnPostgres(builder.Configuration)
+            ? new WriteBatcher<NewSignup>(maxInFlight: 1, maxBatch: 64, burstInFlight: 4, burstAt: 12)
             : new WriteBatcher<NewSignup>(maxInFlight: 1, maxBatch: 64));
         services.AddSingleton<NewSignupWriter>();
 

@@ -15,11 +15,11 @@ namespace Broadsheet.Signup;
 /// oldest waiting caller.
 /// <para>
 /// Extra batches: when <c>burstAt</c> writes are waiting while every slot is busy, they start at once as one more
-/// batch, up to <c>burstInFlight</c> in flight. On PostgreSQL the two regular batches spend much of their time waiting
-/// for their commit's flush to disk, and with only them the machine idled about 15 % of the time under 32 clients
-/// while sign-ups queued; an extra slot opens only for a large batch, so batches stay large (more slots for any
-/// queue made them small and dearer, measured). An extra slot is given back when its write ends unless as many are
-/// waiting again.
+/// batch, up to <c>burstInFlight</c> in flight. On PostgreSQL a batch spends much of its time waiting for its commit's
+/// flush to disk; with two regular slots and no extra ones the machine idled about 15 % of the time under 32 clients
+/// while sign-ups queued. An extra slot opens only for a large batch, so batches stay large (more regular slots made
+/// them small and dearer, measured): one regular slot and extra ones beat two regular ones. An extra slot is given
+/// back when its write ends unless as many are waiting again.
 /// </para>
 /// </remarks>
 public sealed class WriteBatcher<T>(int maxInFlight, int maxBatch, int burstInFlight = 0, int burstAt = int.MaxValue)
