@@ -232,23 +232,31 @@ public sealed class MailWorker(
     }
 
     /// <summary>
-    /// Claims up to a batch of due messages in one conditional UPDATE and reads back exactly those by a fresh token. The
-    /// condition is re-checked row by row, so when two nodes race for a row only the first gets it.
+    /// Claims up to a batch of due messages in one UPDATE and reads back exactly those by a fresh token. On PostgreSQL
+    /// senders and nodes claiming at once get different rows (<see cref="MailSql"/>); on SQLite one write runs at a time,
+    /// so a conditional update is enough.
     /// </summary>
-    private async Task<List<OutboundEmail>> ClaimAsync(BroadsheetDb db, CancellationToken ct)
+    public async Task<List<OutboundEmail>> ClaimAsync(BroadsheetDb db, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
         var until = now + ClaimFor;
         var token = Guid.NewGuid();
-        var due = db.OutboundEmails
-            .Where(m => m.Status == OutboundEmailStatus.Queued && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
-            .OrderBy(m => m.NextAttemptAt).Select(m => m.Id).Take(BatchSize);
         int claimed;
         using (await writeGate.EnterAsync(db, ct))
         {
-            claimed = await db.OutboundEmails
-                .Where(m => due.Contains(m.Id) && m.Status == OutboundEmailStatus.Queued && (m.ClaimedUntil == null || m.ClaimedUntil < now))
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, until).SetProperty(m => m.ClaimToken, token), ct);
+            if (db.OnPostgres)
+            {
+                claimed = await MailSql.ClaimDueOnPostgresAsync(db, now, until, token, BatchSize, ct);
+            }
+            else
+            {
+                var due = db.OutboundEmails
+                    .Where(m => m.Status == OutboundEmailStatus.Queued && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+                    .OrderBy(m => m.NextAttemptAt).Select(m => m.Id).Take(BatchSize);
+                claimed = await db.OutboundEmails
+                    .Where(m => due.Contains(m.Id))
+                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, until).SetProperty(m => m.ClaimToken, token), ct);
+            }
         }
         return claimed == 0 ? [] : await db.OutboundEmails.AsNoTracking().Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
     }
