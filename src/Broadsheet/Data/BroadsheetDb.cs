@@ -211,6 +211,7 @@ public abstract class BroadsheetDb(DbContextOptions options) : DbContext(options
 
         b.Entity<OutboundEmail>(e =>
         {
+            e.Ignore(m => m.Rendered);
             e.HasIndex(m => new { m.Status, m.NextAttemptAt });
             // Partial: a sign-up's confirmation is handed to the worker in memory, not claimed by a batch, so queueing it
             // and marking it sent write no entry here. Random tokens scatter their entries over the whole index, which

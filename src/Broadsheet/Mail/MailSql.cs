@@ -16,11 +16,11 @@ namespace Broadsheet.Mail;
 /// </summary>
 public static class MailSql
 {
-    // The bodies go with the claim: a sent message's record is who, what kind, when and its Message-Id, and the bodies
-    // (a live confirmation link among them) are kept nowhere they are not needed.
+    // The bodies and template values go with the claim: a sent message's record is who, what kind, when and its
+    // Message-Id, and what it was made of (a live confirmation link among it) is kept nowhere it is not needed.
     private const string MarkSent = """
         UPDATE "OutboundEmails" SET "Status" = 'Sent', "SentAt" = @now, "LastError" = NULL, "Attempts" = "Attempts" + 1,
-            "HtmlBody" = '', "TextBody" = '', "ClaimedUntil" = NULL, "ClaimToken" = NULL
+            "HtmlBody" = '', "TextBody" = '', "TemplateValues" = NULL, "ClaimedUntil" = NULL, "ClaimToken" = NULL
         """;
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Broadsheet.Mail;
 /// again at once while claims come back full.
 /// </summary>
 public sealed class MailWorker(
-    IServiceScopeFactory scopes, IMailTransport transport, MailSignal signal, MailHandoff handoff, SqliteWriteGate writeGate,
+    IServiceScopeFactory scopes, IMailTransport transport, MailSignal signal, MailHandoff handoff, MailQueue queue, SqliteWriteGate writeGate,
     IOptions<MailOptions> options, ILogger<MailWorker> logger) : BackgroundService
 {
     private const int BatchSize = 50;
@@ -178,6 +178,7 @@ public sealed class MailWorker(
                 var email = batch[tried];
                 try
                 {
+                    queue.Bodies(email); // mail read from the table is rendered again from its values (a template that fails: a failed try)
                     session ??= transport.Open(ct);
                     var message = writer.Write(email, buffer);
                     (string, string)? next = tried + 1 < batch.Count ? (writer.EnvelopeFrom, batch[tried + 1].ToAddress) : null;

@@ -18,7 +18,10 @@ public sealed class TransactionalMessage(MailboxAddress from)
     /// <summary>The envelope sender: the From address.</summary>
     public string EnvelopeFrom { get; } = from.Address;
 
-    /// <summary>The whole message of <paramref name="email"/>, CRLF line ends, not dot-stuffed, in <paramref name="output"/> (reset first).</summary>
+    /// <summary>
+    /// The whole message of <paramref name="email"/> (its <see cref="OutboundEmail.Rendered"/> bodies, else the stored
+    /// ones), CRLF line ends, not dot-stuffed, in <paramref name="output"/> (reset first).
+    /// </summary>
     public ReadOnlyMemory<byte> Write(OutboundEmail email, ArrayBufferWriter<byte> output)
     {
         output.ResetWrittenCount();
@@ -29,7 +32,7 @@ public sealed class TransactionalMessage(MailboxAddress from)
         if (PlainAddress(email.ToAddress)) Ascii(output, $"To: {email.ToAddress}\r\n");
         else output.Write(HeaderBytes(HeaderId.To, email.ToAddress));
         Ascii(output, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
-        AlternativeBody.Write(email.TextBody, email.HtmlBody, output);
+        AlternativeBody.Write(email.Rendered?.Text ?? email.TextBody, email.Rendered?.Html ?? email.HtmlBody, output);
         return output.WrittenMemory;
     }
 

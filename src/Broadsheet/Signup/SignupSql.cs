@@ -65,10 +65,10 @@ public static class SignupSql
             SELECT o.consent, x."Id", o.subscriber, o.nonce, o.newsletter, o.wording, o.source, o.ip, o.now, CASE WHEN o.pending THEN NULL ELSE o.now END
             FROM opt_in o JOIN subscription x ON x."SubscriberId" = o.subscriber AND x."NewsletterId" = o.newsletter),
         mail AS (
-            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
-            SELECT m.kind, m.address, st.subscriber, m.subject, m.html, m.text, m.message_id, 'Queued', 0, coalesce(m.claimed_until, st.now), st.now, m.claimed_until
-            FROM unnest($13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[])
-                AS m(n, kind, address, subject, html, text, message_id, claimed_until)
+            INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "TemplateValues", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+            SELECT m.kind, m.address, st.subscriber, m.subject, m.html, m.text, m.template_values, m.message_id, 'Queued', 0, coalesce(m.claimed_until, st.now), st.now, m.claimed_until
+            FROM unnest($13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[], $21::text[])
+                AS m(n, kind, address, subject, html, text, message_id, claimed_until, template_values)
             JOIN stored st ON st.n = m.n
             RETURNING "Id", "MessageId")
         SELECT ARRAY(SELECT n FROM stored), ARRAY(SELECT subscriber FROM stored), ARRAY(SELECT "Id" FROM mail), ARRAY(SELECT "MessageId" FROM mail)
@@ -135,6 +135,7 @@ public static class SignupSql
         p.Add(Texts(mail, x => x.m.TextBody));
         p.Add(Texts(mail, x => x.m.MessageId));
         p.Add(new NpgsqlParameter<DateTime?[]> { TypedValue = [.. mail.Select(x => x.m.ClaimedUntil)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        p.Add(Texts(mail, x => x.m.TemplateValues));
     }
 
     private static NpgsqlParameter<string?[]> Texts<T>(IEnumerable<T> items, Func<T, string?> value) =>
@@ -173,10 +174,10 @@ public static class SignupSql
                 UPDATE "Subscriptions" SET "CurrentConsentId" = last_insert_rowid() WHERE "Id" = $subscription
                 """, "$subscription", "$subscriber", "$nonce", "$newsletter", "$wording", "$source", "$ip", "$now", "$confirmed");
             _mail = Command("""
-                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
-                VALUES ($kind, $to, $subscriber, $subject, $html, $text, $messageId, 'Queued', 0, $next, $now, $claimedUntil)
+                INSERT INTO "OutboundEmails" ("Kind", "ToAddress", "SubscriberId", "Subject", "HtmlBody", "TextBody", "TemplateValues", "MessageId", "Status", "Attempts", "NextAttemptAt", "CreatedAt", "ClaimedUntil")
+                VALUES ($kind, $to, $subscriber, $subject, $html, $text, $values, $messageId, 'Queued', 0, $next, $now, $claimedUntil)
                 RETURNING "Id"
-                """, "$kind", "$to", "$subscriber", "$subject", "$html", "$text", "$messageId", "$now", "$next", "$claimedUntil");
+                """, "$kind", "$to", "$subscriber", "$subject", "$html", "$text", "$messageId", "$now", "$next", "$claimedUntil", "$values");
         }
 
         /// <summary>Writes the sign-ups in one transaction, each result in order; any failure rolls back all of them.</summary>
@@ -204,7 +205,7 @@ public static class SignupSql
             foreach (var m in s.Mail)
             {
                 m.Id = (long)Run(_mail, m.Kind, m.ToAddress, subscriberId, m.Subject, m.HtmlBody, m.TextBody, m.MessageId, s.Now,
-                    m.ClaimedUntil ?? s.Now, m.ClaimedUntil).ExecuteScalar()!;
+                    m.ClaimedUntil ?? s.Now, m.ClaimedUntil, m.TemplateValues).ExecuteScalar()!;
                 m.SubscriberId = subscriberId;
             }
             return true;

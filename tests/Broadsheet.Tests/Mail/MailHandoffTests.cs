@@ -41,6 +41,9 @@ public abstract class MailHandoffTests(DatabaseKind kind)
                 Assert.Null(m.ClaimToken); // held in memory: no worker batch reads it back by a token
                 Assert.InRange(m.ClaimedUntil!.Value, DateTime.UtcNow.AddMinutes(4), DateTime.UtcNow.AddMinutes(6));
                 Assert.Equal(m.ClaimedUntil, m.NextAttemptAt); // not due for the poll before the claim runs out
+                // Stored as the template's values, not as bodies: sent from memory here, rendered again if read back.
+                Assert.Equal(("", ""), (m.HtmlBody, m.TextBody));
+                Assert.Contains("\"confirm_url\":", m.TemplateValues);
             });
 
             await app.Server.App.StopAsync();

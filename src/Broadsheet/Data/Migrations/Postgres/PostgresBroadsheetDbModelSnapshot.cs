@@ -605,6 +605,9 @@ namespace Broadsheet.Data.Migrations.Postgres
                     b.Property<long?>("SubscriberId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("TemplateValues")
+                        .HasColumnType("text");
+
                     b.Property<string>("TextBody")
                         .IsRequired()
                         .HasColumnType("text");

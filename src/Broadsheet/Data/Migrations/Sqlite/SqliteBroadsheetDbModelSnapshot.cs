@@ -575,6 +575,9 @@ namespace Broadsheet.Data.Migrations.Sqlite
                     b.Property<long?>("SubscriberId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("TemplateValues")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("TextBody")
                         .IsRequired()
                         .HasColumnType("TEXT");
