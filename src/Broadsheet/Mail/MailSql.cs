@@ -9,10 +9,12 @@ namespace Broadsheet.Mail;
 /// <summary>
 /// The mail queue's hand-written SQL, in one place. A claim on PostgreSQL must lock its rows with
 /// <c>FOR UPDATE SKIP LOCKED</c>, which EF Core cannot express: without it two senders claiming at once picked the same
-/// rows, the later one waited for the first and then came back empty, and the queue behind them looked drained. Marking a batch sent runs after every batch, and through EF Core's
-/// <c>ExecuteUpdate</c> each call built its expression tree, looked up the compiled query and compiled a delegate for
-/// the list of ids: about 5 % of the app's CPU under a burst of sign-ups (a profile, 2026-11-27). The statement is the
-/// one EF Core made. Every test that sends mail runs it, on both databases.
+/// rows, the later one waited for the first and then came back empty, and the queue behind them looked drained.
+/// Marking a batch sent runs after every batch, and through EF Core's <c>ExecuteUpdate</c> each call built its
+/// expression tree, looked up the compiled query and compiled a delegate for the list of ids: about 5 % of the app's CPU
+/// under a burst of sign-ups (a profile, 2026-11-27); the statement is the one EF Core made. Every test that sends mail
+/// marks it sent through this, on both databases; the claim (PostgreSQL only: SQLite claims through EF Core, one write at a time) runs in
+/// every retry and backlog test and in <c>MailClaimTests</c>.
 /// </summary>
 public static class MailSql
 {
