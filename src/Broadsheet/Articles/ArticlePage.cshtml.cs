@@ -3,13 +3,11 @@ using Broadsheet.Signup;
 using Broadsheet.Site;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
 
 namespace Broadsheet.Articles;
 
 /// <summary>The public article page, with the sign-up module set into its body.</summary>
-[OutputCache(PolicyName = ArticleCache.PolicyName)]
 public sealed class ArticlePageModel(BroadsheetDb db, ArticleLookup articles, IOptions<SignupOptions> signup, IOptions<SiteOptions> site, SignupFlash flash) : PageModel
 {
     public Article Article { get; private set; } = null!;

@@ -1,12 +1,10 @@
 using Broadsheet.Data;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.EntityFrameworkCore;
 
 namespace Broadsheet.Articles;
 
 /// <summary>The front page: the latest articles.</summary>
-[OutputCache(PolicyName = ArticleCache.PolicyName)]
 public sealed class HomePageModel(BroadsheetDb db) : PageModel
 {
     public List<Article> Articles { get; private set; } = [];
