@@ -101,4 +101,14 @@ public abstract class NewAddressTests(AppFixture app)
 public sealed class NewAddressTestsOnSqlite(SqliteApp app) : NewAddressTests(app);
 
 [Collection(PostgresCollection.Name)]
-public sealed class NewAddressTestsOnPostgres(PostgresApp app) : NewAddressTests(app);
+public sealed class NewAddressTestsOnPostgres(PostgresApp app) : NewAddressTests(app)
+{
+    /// <summary>The sign-up statement names the consents' sequence instead of looking it up (SignupSql).</summary>
+    [Fact]
+    public async Task The_sign_up_statement_names_the_sequence_of_the_consents_ids()
+    {
+        var sequence = await app.Server.QueryAsync(db => db.Database
+            .SqlQueryRaw<string>("SELECT pg_get_serial_sequence('\"Consents\"', 'Id') AS \"Value\"").SingleAsync());
+        Assert.Equal("\"Consents_Id_seq\"", sequence.Split('.')[^1]);
+    }
+}
