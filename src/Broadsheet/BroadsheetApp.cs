@@ -101,8 +101,9 @@ public static class BroadsheetApp
         app.UseForwardedHeaders();
         app.Use(SecurityHeaders);
         // Cached public pages are served here, before error handling, routing, CORS, rate limits and authentication,
-        // none of which a page that is the same for every reader needs (an A/B of the two orders: 20-30 % more article
-        // pages a second, 6-7 µs less CPU each). ArticleCache picks the pages by path, as routing has not run yet.
+        // none of which a page that is the same for every reader needs (an A/B of the two orders: 18-39 % more
+        // article pages a second, 5-11 µs less CPU each; docs/benchmarks.md). ArticleCache picks the pages by path,
+        // as routing has not run yet.
         app.UseOutputCache();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), a => a.UseExceptionHandler());
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), a => a.UseExceptionHandler("/error"));

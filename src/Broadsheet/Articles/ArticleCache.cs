@@ -12,6 +12,9 @@ public sealed class ArticleCache : IOutputCachePolicy
 {
     public const string Tag = "articles";
 
+    /// <summary>How long a cached page is served before it is rendered again.</summary>
+    public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(1);
+
     /// <summary>The front page and <c>/articles/{slug}</c>: the pages this policy caches.</summary>
     public static bool Covers(PathString path) =>
         path == "/" || (path.StartsWithSegments("/articles", out var rest) && rest.Value is { Length: > 1 } slug && slug.IndexOf('/', 1) < 0);
@@ -25,7 +28,9 @@ public sealed class ArticleCache : IOutputCachePolicy
         var cacheable = !personal && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method));
         context.AllowCacheLookup = context.AllowCacheStorage = cacheable;
         context.AllowLocking = true;
-        context.ResponseExpirationTimeSpan = TimeSpan.FromMinutes(10);
+        // Publishing evicts the pages only on the node that published; on several nodes the others catch up when
+        // their copies expire, so within a minute. A busy page is still rendered once a minute per node.
+        context.ResponseExpirationTimeSpan = Expiry;
         context.Tags.Add(Tag);
         context.CacheVaryByRules.QueryKeys = "*";
         return ValueTask.CompletedTask;

@@ -45,6 +45,8 @@ public sealed class ImportRunner(SuppressionList suppressions) : IJobRunner, IDi
         }
         job.Processed += batch.Read;
         job.Cursor = batch.LastLine - 1;
+        // Smaller imports change the tables too little to mislead the planner; autovacuum catches up with them.
+        if (batch.End && db.OnPostgres && job.Processed >= BatchSize(postgres: true)) await PostgresImport.AnalyzeAsync(db, ct);
         return batch.End;
     }
 

@@ -88,4 +88,13 @@ public static class PostgresImport
         };
         return (int)(long)(await merge.ExecuteScalarAsync(ct))!;
     }
+
+    /// <summary>
+    /// Refreshes the planner's statistics of the tables an import fills. A large import changes them at once, and
+    /// until autovacuum next analyzes them (it looks once a minute) the planner estimates with the old figures: right
+    /// after a million-row import the console's address search once took 214 ms a page instead of 8. Run in the last
+    /// batch's transaction, so an import reported done is searchable at full speed.
+    /// </summary>
+    public static Task AnalyzeAsync(BroadsheetDb db, CancellationToken ct) =>
+        db.Database.ExecuteSqlRawAsync("ANALYZE \"Subscribers\", \"Subscriptions\", \"Consents\"", ct);
 }
