@@ -13,8 +13,8 @@ namespace Broadsheet.Mail;
 /// Marking a batch sent runs after every batch, and through EF Core's <c>ExecuteUpdate</c> each call built its
 /// expression tree, looked up the compiled query and compiled a delegate for the list of ids: about 5 % of the app's CPU
 /// under a burst of sign-ups (a profile, 2026-11-27); the statement is the one EF Core made. Every test that sends mail
-/// marks it sent through this, on both databases; the claim (PostgreSQL only: SQLite claims through EF Core, one write at a time) runs in
-/// every retry and backlog test and in <c>MailClaimTests</c>.
+/// marks it sent through this, on both databases; the claim (PostgreSQL only: SQLite claims through EF Core, one write
+/// at a time) runs in every retry and backlog test and in <c>MailClaimTests</c>.
 /// </summary>
 public static class MailSql
 {

@@ -178,9 +178,10 @@ public sealed class MailWorker(
                 var email = batch[tried];
                 try
                 {
-                    queue.Bodies(email); // mail read from the table is rendered again from its values (a template that fails: a failed try)
+                    // Mail read from the table is rendered again from its values here (a template that fails: a failed try).
+                    var bodies = queue.Bodies(email);
                     session ??= transport.Open(ct);
-                    var message = writer.Write(email, buffer);
+                    var message = writer.Write(email, bodies, buffer);
                     (string, string)? next = tried + 1 < batch.Count ? (writer.EnvelopeFrom, batch[tried + 1].ToAddress) : null;
                     session.Send(message.Span, writer.EnvelopeFrom, email.ToAddress, next, ct);
                     sent.Add(email.Id);

@@ -19,10 +19,10 @@ public sealed class TransactionalMessage(MailboxAddress from)
     public string EnvelopeFrom { get; } = from.Address;
 
     /// <summary>
-    /// The whole message of <paramref name="email"/> (its <see cref="OutboundEmail.Rendered"/> bodies, else the stored
-    /// ones), CRLF line ends, not dot-stuffed, in <paramref name="output"/> (reset first).
+    /// The whole message of <paramref name="email"/> with <paramref name="bodies"/> (<see cref="MailQueue.Bodies"/>),
+    /// CRLF line ends, not dot-stuffed, in <paramref name="output"/> (reset first).
     /// </summary>
-    public ReadOnlyMemory<byte> Write(OutboundEmail email, ArrayBufferWriter<byte> output)
+    public ReadOnlyMemory<byte> Write(OutboundEmail email, RenderedEmail bodies, ArrayBufferWriter<byte> output)
     {
         output.ResetWrittenCount();
         output.Write(_fromHeader);
@@ -32,7 +32,7 @@ public sealed class TransactionalMessage(MailboxAddress from)
         if (PlainAddress(email.ToAddress)) Ascii(output, $"To: {email.ToAddress}\r\n");
         else output.Write(HeaderBytes(HeaderId.To, email.ToAddress));
         Ascii(output, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
-        AlternativeBody.Write(email.Rendered?.Text ?? email.TextBody, email.Rendered?.Html ?? email.HtmlBody, output);
+        AlternativeBody.Write(bodies.Text, bodies.Html, output);
         return output.WrittenMemory;
     }
 
