@@ -23,6 +23,7 @@ free_port() {
 
 # start_pg [SETTING...]: a private PostgreSQL in $work/pg on a free loopback port, with default durability (fsync,
 # synchronous_commit, full_page_writes all on: the figures are for real commits); sets PGBIN, pg_port, pg_started.
+# BENCH_PG_SETTINGS adds server settings for the whole run (limits and app alike), e.g. "-c wal_init_zero=off".
 start_pg() {
   PGBIN=$(pg_bin)
   pg_user=$(id -un)
@@ -34,7 +35,7 @@ start_pg() {
   fi
   pg_port=$(free_port 56432)
   run_pg "$PGBIN/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
-  run_pg "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c max_connections=200 $*" start >/dev/null
+  run_pg "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c max_connections=200 ${BENCH_PG_SETTINGS:-} $*" start >/dev/null
   pg_started=1
   chown "$(id -un)" "$work" 2>/dev/null || true
 }
