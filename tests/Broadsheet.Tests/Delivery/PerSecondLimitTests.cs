@@ -32,9 +32,13 @@ public abstract class PerSecondLimitTests(DatabaseKind kind)
         await Sends.WaitForAsync(server, edition.Id, EditionStatus.Sent);
         // 25 messages at 10 a second: the last may leave no sooner than 2.4 s after the first.
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.4), $"25 messages took only {clock.Elapsed.TotalSeconds:F1} s at 10 a second.");
-        Assert.All(Sends.Received(sink.Messages, readers), r => Assert.Equal(1, r.Value));
+        var records = await Sends.RecordsAsync(server, edition.Id);
+        // Seen once in CI (a reader got the edition twice, cause not found): the records then say how each was tried.
+        var twice = Sends.Received(sink.Messages, readers).Where(r => r.Value != 1).Select(r => r.Key).ToList();
+        Assert.True(twice.Count == 0, $"Not received exactly once: {string.Join(", ", twice)}; after {clock.Elapsed.TotalSeconds:F1} s; records: "
+            + string.Join("; ", records.Select(r => $"{r.Email} {r.Status} attempts {r.Attempts} sent {r.SentAt:HH:mm:ss.fff}")));
         // Outcomes are recorded per claim of two, so the recorded times spread a little less than the sends.
-        var sentAt = (await Sends.RecordsAsync(server, edition.Id)).Select(r => r.SentAt!.Value).Order().ToList();
+        var sentAt = records.Select(r => r.SentAt!.Value).Order().ToList();
         Assert.True(sentAt[^1] - sentAt[0] >= TimeSpan.FromSeconds(2), $"Recorded as sent within {(sentAt[^1] - sentAt[0]).TotalSeconds:F2} s.");
     }
 }
