@@ -8,15 +8,17 @@ public static class TestEnvironment
     /// <summary>The publisher's article page that the product is built around (read, never copied into the repository).</summary>
     public static string SeedText => File.ReadAllText(SeedFile);
 
-    public static string SeedFile
+    public static string SeedFile => Seed.Value;
+
+    // Found once per run: looking beside a local origin asks git, and many tests read the seed.
+    private static readonly Lazy<string> Seed = new(FindSeedFile);
+
+    private static string FindSeedFile()
     {
-        get
-        {
-            var dirs = SeedDirectories().ToList();
-            var file = dirs.Where(Directory.Exists).Select(d => Directory.GetFiles(d, "000_*.txt").OrderBy(f => f).FirstOrDefault()).FirstOrDefault(f => f is not null);
-            return file ?? throw new InvalidOperationException(
-                $"The seed article is expected under {string.Join(" or ", dirs)} (BROADSHEET_SEED_DIR names another folder).");
-        }
+        var dirs = SeedDirectories().ToList();
+        var file = dirs.Where(Directory.Exists).Select(d => Directory.GetFiles(d, "000_*.txt").OrderBy(f => f).FirstOrDefault()).FirstOrDefault(f => f is not null);
+        return file ?? throw new InvalidOperationException(
+            $"The seed article is expected under {string.Join(" or ", dirs)} (BROADSHEET_SEED_DIR names another folder).");
     }
 
     /// <summary>
